@@ -1,0 +1,194 @@
+"""Waypoint: the application factory."""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from werkzeug.exceptions import HTTPException
+
+from app import config as config_module
+from app.core import clock
+from app.core.assets import init_assets
+from app.core.forms import TEMPLATE_GLOBALS
+from app.core.htmx import current_location, hx_redirect, render
+from app.core.security import init_security
+from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        static_folder=None,
+        template_folder=str(ROOT / "templates"),
+    )
+    setup_config(app, config)
+    setup_logging(app)
+    setup_extensions(app)
+    setup_jinja(app)
+    init_assets(app, ROOT / "static")
+    init_security(app)
+    setup_session_guard(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def setup_config(app: Flask, overrides: dict | None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config_module.from_environment(instance))
+    if overrides:
+        app.config.update(overrides)
+    app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    if app.config["PROXY_FIX_X_FOR"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
+        )
+
+
+def setup_logging(app: Flask) -> None:
+    # Log ids and endpoints only; the app never logs request bodies or client details.
+    logging.getLogger("waypoint").setLevel(logging.INFO)
+
+
+def setup_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # the session token + idle timeout do this job
+
+    from app.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from sqlalchemy import select
+
+        return db.session.scalar(select(User).where(User.session_token == token, User.active))
+
+
+def setup_jinja(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(str(ROOT / "templates")), PackageLoader("nhsuk_frontend_jinja")]
+    )
+    app.jinja_env.undefined = ChainableUndefined
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["datetime"] = clock.format_datetime
+    app.jinja_env.filters["date"] = clock.format_date
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+
+    @app.context_processor
+    def layout_context() -> dict:
+        return {
+            "assetPath": url_for("static", filename="vendor/nhsuk/assets").split("?")[0],
+            "trust_name": app.config["TRUST_NAME"],
+            "current_unit": g.get("unit"),
+        }
+
+
+def setup_session_guard(app: Flask) -> None:
+    """Login for every view except the public ones, idle timeout, and the current unit."""
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        now = clock.now().timestamp()
+        if current_user.is_authenticated:
+            idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+            last_seen = session.get("last_seen", now)
+            if now - last_seen <= idle:
+                session["last_seen"] = now
+                session.permanent = True
+                from app.auth.services import current_unit_for
+
+                g.unit = current_unit_for(current_user)
+                return None
+            logout_user()
+            session.clear()
+            session["signed_out_idle"] = True
+        target = url_for("auth.login", next=current_location())
+        return hx_redirect(target) if request.htmx else _redirect_to_login(target)
+
+
+def _redirect_to_login(target: str):
+    from flask import redirect
+
+    return redirect(target, 303 if request.method == "POST" else 302)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.audit import bp as audit_bp
+    from app.auth import bp as auth_bp
+    from app.clients import bp as clients_bp
+    from app.core.routes import bp as core_bp
+    from app.home import bp as home_bp
+
+    for blueprint in (core_bp, auth_bp, home_bp, clients_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+ERROR_TEXT = {
+    400: ("Sorry, there is a problem with that request", "Go back, check what you entered and try again."),
+    403: ("You do not have access to this page", "Ask a lead or an administrator if you think you should."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
+    405: ("Sorry, that action is not allowed here", "Go back and try again."),
+    429: ("Too many attempts", "For your security, wait 15 minutes before trying again."),
+    500: ("Sorry, there is a problem with the service", "Try again later. What you entered may not have been saved."),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    def error_page(status: int, detail: str | None = None):
+        title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+        response = render(
+            "errors/error.html", "errors/_error.html", status=status,
+            title=title, text=detail or text, code=status,
+        )
+        if request.htmx:
+            # An error replaces the main content, never a small fragment or a form.
+            response.headers["HX-Retarget"] = "#maincontent"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_page(
+            400,
+            "This form was open too long or came from somewhere else, so it was not sent. "
+            "Go back, refresh the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code in (301, 302, 303, 307, 308):
+            return error
+        return error_page(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        if app.testing and not app.config.get("RENDER_SERVER_ERRORS"):
+            raise error
+        app.logger.exception("Unhandled error on %s", request.endpoint)
+        db.session.rollback()
+        return error_page(500)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

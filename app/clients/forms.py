@@ -1,0 +1,75 @@
+"""The client form."""
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.clients import nhs_number
+from app.clients.services import find_by_nhs_number
+
+
+class ClientForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        validators=[DataRequired("Enter the client's full name"),
+                    Length(max=120, message="Full name must be 120 characters or fewer")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    preferred_name = StringField(
+        "Preferred name",
+        description="What they like to be called, if different",
+        validators=[Optional(), Length(max=60, message="Preferred name must be 60 characters or fewer")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    initials = StringField(
+        "Initials",
+        description="2 to 4 letters. Phones show these instead of the name",
+        validators=[DataRequired("Enter the client's initials")],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    nhs_number = StringField(
+        "NHS number",
+        description="10 digits, for example 999 123 4560",
+        render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    room = StringField(
+        "Room",
+        validators=[Optional(), Length(max=20, message="Room must be 20 characters or fewer")],
+        render_kw={"autocomplete": "off"},
+    )
+    step_down = BooleanField("Lives in the step-down house")
+    unit_id = SelectField("Unit", coerce=int)
+    key_worker_id = SelectField("Key worker", coerce=int)
+    admitted_on = DateField(
+        "Admitted",
+        validators=[DataRequired("Enter the date of admission, for example 14 3 2026")],
+        format="%Y-%m-%d",
+    )
+    discharged_on = DateField("Discharged", validators=[Optional()], format="%Y-%m-%d",
+                              description="Leave empty while they live here")
+
+    def __init__(self, *args, client=None, units=(), staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._client = client
+        self.unit_id.choices = [(u.id, u.name) for u in units]
+        self.key_worker_id.choices = [(0, "None yet")] + [(s.id, s.name) for s in staff]
+
+    def validate_initials(self, field) -> None:
+        value = (field.data or "").strip().upper()
+        if not re.fullmatch(r"[A-Z]{2,4}", value):
+            raise ValidationError("Initials must be 2 to 4 letters, like JS")
+        field.data = value
+
+    def validate_nhs_number(self, field) -> None:
+        problem = nhs_number.problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+        existing = find_by_nhs_number(field.data)
+        if existing is not None and (self._client is None or existing.id != self._client.id):
+            raise ValidationError("Another client already has this NHS number")
+
+    def validate_discharged_on(self, field) -> None:
+        if field.data and self.admitted_on.data and field.data < self.admitted_on.data:
+            raise ValidationError("Discharge date must be on or after the admission date")

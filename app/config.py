@@ -1,0 +1,83 @@
+"""Configuration from environment variables only, with safe defaults for a one-machine install."""
+
+import os
+import secrets
+from pathlib import Path
+
+DEV_SECRET_FILE = "secret_key"
+
+
+class ConfigError(RuntimeError):
+    """The app refuses to start with this configuration."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'waypoint.db'}"
+    # Accept the common spellings and use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A key generated once into instance/ for a local install (never used in production)."""
+    path = instance_path / DEV_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment(instance_path: Path) -> dict:
+    env = os.environ
+    production = env.get("WAYPOINT_ENV", "development").strip().lower() == "production"
+    secret = env.get("SECRET_KEY", "").strip()
+    if production:
+        if len(secret) < 32 or secret.lower() in {"dev", "development", "changeme", "secret"}:
+            raise ConfigError(
+                "WAYPOINT_ENV=production needs SECRET_KEY set to a random value of at least 32 "
+                "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+    else:
+        secret = secret or _instance_secret(instance_path)
+
+    url = database_url(instance_path)
+    engine_options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        engine_options["connect_args"] = {"connect_timeout": 5}
+
+    return {
+        "WAYPOINT_ENV": "production" if production else "development",
+        "PRODUCTION": production,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SESSION_COOKIE_SECURE": production or _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "__Host-waypoint" if production else "waypoint",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "IDLE_TIMEOUT_MINUTES": int(env.get("IDLE_TIMEOUT_MINUTES", "30")),
+        # The token lives as long as the session; the idle timeout bounds the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
+        "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
+        "TRUST_NAME": env.get("TRUST_NAME", "Waypoint NHS Foundation Trust"),
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "31536000")),
+    }

@@ -1,0 +1,1 @@
+"""Helpers shared by more than one area: clock, time zones, HTMX rendering, assets, security."""

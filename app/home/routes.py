@@ -1,0 +1,20 @@
+"""Home screen."""
+
+from flask import g
+from flask_login import current_user
+
+from app.core.htmx import render
+from app.home import bp
+
+
+@bp.get("/")
+def index():
+    """Large actions for what an OT does from a phone; more arrive with each feature."""
+    actions = [
+        {"title": "Clients", "href": "clients.index", "text": "Find a client in this unit"},
+    ]
+    if current_user.has_role("lead", "admin"):
+        actions.append({"title": "Audit trail", "href": "audit.index", "text": "Who changed what, and when"})
+    if current_user.has_role("admin"):
+        actions.append({"title": "Staff", "href": "auth.staff_list", "text": "Accounts, roles and units"})
+    return render("home/index.html", "home/_actions.html", actions=actions, unit=g.unit)
