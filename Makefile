@@ -1,0 +1,55 @@
+# Waypoint: `make run` installs everything and serves the demo; `make test` installs and tests.
+# Both are idempotent: the stamp files below make a second run install nothing new.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+VENDOR_STAMP := static/vendor/.built
+
+.PHONY: install run test lint format clean
+
+install: $(PY_STAMP) $(VENDOR_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@echo "==> Installing Python packages into $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	@echo "==> Installing front-end packages from package-lock.json (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR_STAMP): $(NPM_STAMP) $(PY_STAMP) scripts/build_vendor.py
+	@echo "==> Building static/vendor from node_modules"
+	@$(BIN)/python scripts/build_vendor.py
+	@touch $@
+
+run: install
+	@echo "==> Applying database migrations ($${DATABASE_URL:-SQLite in instance/})"
+	@$(BIN)/flask --app wsgi db upgrade
+	@echo "==> Seeding demo data if the database has no staff yet"
+	@$(BIN)/flask --app wsgi demo seed
+	@echo "==> Serving Waypoint on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	@exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+		--access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' \
+		wsgi:app
+
+test: install
+	@echo "==> Running the tests on $${DATABASE_URL:-SQLite}"
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(PY_STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: $(PY_STAMP)
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache
