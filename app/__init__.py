@@ -101,9 +101,12 @@ def setup_jinja(app: Flask) -> None:
 
 
 def setup_session_guard(app: Flask) -> None:
-    """Login for every view except the public ones, idle timeout, and the current unit."""
+    """Login for every view except the public ones, idle timeout, and the current unit.
 
-    @app.before_request
+    It runs before every other request hook (CSRF included), so an anonymous request is always
+    sent to the login page rather than refused for some other reason first.
+    """
+
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
@@ -123,6 +126,8 @@ def setup_session_guard(app: Flask) -> None:
             session["signed_out_idle"] = True
         target = url_for("auth.login", next=current_location())
         return hx_redirect(target) if request.htmx else _redirect_to_login(target)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, require_login)
 
 
 def _redirect_to_login(target: str):

@@ -56,7 +56,7 @@ def demo_nhs_numbers(count: int) -> list[str]:
         digit = check_digit(first_nine)
         if digit is not None:
             numbers.append(first_nine + str(digit))
-        candidate += 7919  # spread them out so they do not look sequential
+        candidate = (candidate + 7919) % 1_000_000  # spread out, always six digits
     return numbers
 
 

@@ -130,13 +130,23 @@ def web(app):
     return Web(app.test_client())
 
 
-@pytest.fixture
-def make_unit(app_ctx):
-    def make(name: str = "The Beacon", short_name: str = "Beacon") -> Unit:
-        unit = Unit(name=name, short_name=short_name)
-        db.session.add(unit)
+def _persist(app, obj):
+    """Save ``obj`` in its own app context and hand it back detached, attributes loaded.
+
+    Requests in a test must not share an app context (and so ``g``) with the test itself.
+    """
+    with app.app_context():
+        db.session.add(obj)
         db.session.commit()
-        return unit
+        db.session.refresh(obj)
+        db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_unit(app):
+    def make(name: str = "The Beacon", short_name: str = "Beacon") -> Unit:
+        return _persist(app, Unit(name=name, short_name=short_name))
 
     return make
 
@@ -150,7 +160,7 @@ _counter = {"n": 0}
 
 
 @pytest.fixture
-def make_user(app_ctx, unit):
+def make_user(app, unit):
     def make(role: str = "ot", home_unit: Unit | None = None, active: bool = True, **fields) -> User:
         _counter["n"] += 1
         user = User(
@@ -163,15 +173,13 @@ def make_user(app_ctx, unit):
             **fields,
         )
         user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        return user
+        return _persist(app, user)
 
     return make
 
 
 @pytest.fixture
-def make_client(app_ctx, unit):
+def make_client(app, unit):
     from app.demo import demo_nhs_numbers
 
     numbers = iter(demo_nhs_numbers(200))
@@ -187,9 +195,7 @@ def make_client(app_ctx, unit):
             admitted_on=fields.pop("admitted_on", date(2026, 1, 5)),
             **fields,
         )
-        db.session.add(client)
-        db.session.commit()
-        return client
+        return _persist(app, client)
 
     return make
 

@@ -1,0 +1,208 @@
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.clients.models import Client
+from app.extensions import db
+from tests.conftest import soup
+
+VALID = "9434765919"
+
+
+def _form(**overrides):
+    data = {
+        "full_name": "Wilfred Amberley",
+        "preferred_name": "Wil",
+        "initials": "wa",
+        "nhs_number": "943 476 5919",
+        "room": "12",
+        "unit_id": "",
+        "key_worker_id": "0",
+        "admitted_on": "2026-03-14",
+        "discharged_on": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_list_shows_initials_and_room_but_never_names(web, make_user, make_client):
+    make_client("JS", full_name="Jeremy Stonebridge", preferred_name="Jez", room="7")
+    web.login(make_user("ot"))
+    response = web.get("/clients")
+    text = response.get_data(as_text=True)
+    item = soup(response).select_one(".app-client-list__item")
+    assert "JS" in item.get_text() and "Room 7" in item.get_text()
+    assert "Stonebridge" not in text and "Jez" not in text
+
+
+def test_the_filter_matches_initials_name_room_and_nhs_number(web, make_user, make_client):
+    make_client("JS", full_name="Jeremy Stonebridge", room="7")
+    make_client("PQ", full_name="Petra Quill", room="12")
+    web.login(make_user("ot"))
+
+    def found(q):
+        page = soup(web.get("/clients", query_string={"q": q}))
+        return [a.select_one(".app-client-list__initials").get_text() for a in page.select(".app-client-list__link")]
+
+    assert found("js") == ["JS"]
+    assert found("stonebr") == ["JS"]
+    assert found("12") == ["PQ"]
+    assert found("") == ["JS", "PQ"]
+    assert found("zzz") == []
+
+
+def test_the_htmx_filter_returns_only_the_results_fragment(web, make_user, make_client):
+    make_client("JS", full_name="Jeremy Stonebridge")
+    web.login(make_user("ot"))
+    response = web.get("/clients?q=JS", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="client-results"')
+    assert "<html" not in body
+    assert "HX-Request" in response.headers["Vary"]
+    full = web.get("/clients?q=JS")
+    assert "<html" in full.get_data(as_text=True)
+    assert "HX-Request" in full.headers["Vary"]
+
+
+def test_a_boosted_or_history_restore_request_gets_the_full_page(web, make_user):
+    web.login(make_user("ot"))
+    for header in ("HX-Boosted", "HX-History-Restore-Request"):
+        response = web.get("/clients", headers={"HX-Request": "true", header: "true"})
+        assert "<html" in response.get_data(as_text=True), header
+
+
+def test_discharged_clients_are_hidden_unless_asked_for(web, make_user, make_client):
+    from datetime import date
+
+    make_client("OL", discharged_on=date(2026, 2, 1))
+    web.login(make_user("ot"))
+    assert "OL" not in web.get("/clients").get_data(as_text=True)
+    assert "OL" in web.get("/clients?discharged=1").get_data(as_text=True)
+
+
+def test_the_client_page_shows_the_full_name_but_the_title_and_url_do_not(
+    web, make_user, make_client
+):
+    client = make_client("JS", full_name="Jeremy Stonebridge", preferred_name="Jez", nhs_number=VALID)
+    web.login(make_user("ot"))
+    response = web.get(f"/clients/{client.id}")
+    page = soup(response)
+    assert "Jez (Jeremy Stonebridge)" in page.get_text()
+    assert "943 476 5919" in page.get_text()
+    assert "Jeremy" not in page.title.get_text() and "Jez" not in page.title.get_text()
+    for link in page.select("a[href]"):
+        assert "Jeremy" not in link["href"] and "Stonebridge" not in link["href"]
+
+
+def test_clients_of_a_unit_you_cannot_work_in_are_not_listed_or_shown(
+    web, make_user, make_client, make_unit
+):
+    other = make_unit("Orchard Lodge", "Orchard")
+    theirs = make_client("ZZ", home_unit=other)
+    web.login(make_user("ot"))
+    assert "ZZ" not in web.get("/clients").get_data(as_text=True)
+    assert web.get(f"/clients/{theirs.id}").status_code == 404
+
+
+def test_switching_unit_is_one_tap_and_changes_the_list(web, make_user, make_client, make_unit, app):
+    other = make_unit("Orchard Lodge", "Orchard")
+    make_client("ZZ", home_unit=other)
+    lead = make_user("lead")
+    with app.app_context():
+        from app.auth.models import Unit, User
+
+        person = db.session.get(User, lead.id)
+        person.cover_units = [db.session.get(Unit, other.id)]
+        db.session.commit()
+    web.login(lead)
+    home = soup(web.get("/"))
+    switch = home.select_one(f'form[action="/unit/{other.id}"]')
+    assert switch is not None and "Switch to Orchard Lodge" in switch.get_text()
+    response = web.post(f"/unit/{other.id}", {"next": "/clients"})
+    assert response.status_code == 303 and response.headers["Location"] == "/clients"
+    assert "ZZ" in web.get("/clients").get_data(as_text=True)
+
+
+def test_you_cannot_switch_to_a_unit_you_do_not_cover(web, make_user, make_unit):
+    other = make_unit("Orchard Lodge", "Orchard")
+    web.login(make_user("ot"))
+    assert web.post(f"/unit/{other.id}").status_code == 403
+
+
+def test_a_lead_adds_a_client_and_the_nhs_number_is_stored_without_spaces(web, make_user, unit, app):
+    web.login(make_user("lead"))
+    response = web.post("/clients/new", _form(unit_id=str(unit.id)))
+    assert response.status_code == 303
+    with app.app_context():
+        client = db.session.scalar(select(Client))
+        assert client.nhs_number == VALID
+        assert client.initials == "WA"
+        assert client.unit_id == unit.id
+    shown = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "943 476 5919" in shown
+
+
+def test_an_htmx_save_answers_with_hx_redirect(web, make_user, unit):
+    web.login(make_user("lead"))
+    response = web.post("/clients/new", _form(unit_id=str(unit.id)), htmx=True)
+    assert response.headers["HX-Redirect"].startswith("/clients/")
+
+
+def test_form_errors_keep_everything_the_user_typed(web, make_user, unit):
+    web.login(make_user("lead"))
+    data = _form(unit_id=str(unit.id), nhs_number="943 476 5918", admitted_on="")
+    response = web.post("/clients/new", data)
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.title.get_text().startswith("Error: ")
+    summary = page.select_one(".nhsuk-error-summary")
+    assert "Enter a valid NHS number" in summary.get_text()
+    assert "Enter the date of admission" in summary.get_text()
+    assert page.select_one("#nhs_number-error") is not None
+    assert page.select_one("#full_name")["value"] == "Wilfred Amberley"
+    assert page.select_one("#preferred_name")["value"] == "Wil"
+    assert page.select_one("#nhs_number")["value"] == "943 476 5918"
+    assert page.select_one("#room")["value"] == "12"
+
+
+def test_form_errors_come_back_as_a_422_fragment_for_htmx(web, make_user, unit):
+    web.login(make_user("lead"))
+    response = web.post("/clients/new", _form(unit_id=str(unit.id), initials="W"), htmx=True)
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#client-form") is not None and page.html is None
+    assert page.select_one("#initials")["value"] == "W"
+
+
+def test_a_duplicate_nhs_number_is_a_field_error_not_a_crash(web, make_user, make_client, unit):
+    make_client("JS", nhs_number=VALID)
+    web.login(make_user("lead"))
+    response = web.post("/clients/new", _form(unit_id=str(unit.id)))
+    assert response.status_code == 422
+    assert "Another client already has this NHS number" in soup(response).select_one("#nhs_number-error").get_text()
+
+
+def test_editing_keeps_the_same_nhs_number_allowed_and_audits_without_names(
+    web, make_user, make_client, app
+):
+    client = make_client("JS", full_name="Jeremy Stonebridge", nhs_number=VALID, room="7")
+    web.login(make_user("lead"))
+    form = soup(web.get(f"/clients/{client.id}/edit"))
+    assert form.select_one("#full_name")["value"] == "Jeremy Stonebridge"
+    data = _form(
+        full_name="Jeremy Stonebridge-Hale",
+        initials="JS",
+        nhs_number=VALID,
+        room="9",
+        unit_id=str(client.unit_id),
+    )
+    response = web.post(f"/clients/{client.id}/edit", data)
+    assert response.status_code == 303
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_type == "client")
+        ).one()
+    assert event.action == "update" and event.entity_id == client.id
+    changes = event.summary["changes"]
+    assert changes["room"] == ["7", "9"]
+    assert changes["full_name"] == "(changed)"
+    assert "Stonebridge" not in str(event.summary)

@@ -1,0 +1,51 @@
+"""Every route needs a login except /login, /healthz and static files; found by walking the URL map."""
+
+import re
+
+import pytest
+
+from app import PUBLIC_ENDPOINTS
+
+
+def _example_url(rule) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule)
+
+
+def _protected_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
+
+
+def test_the_walk_finds_the_routes_it_should(app):
+    endpoints = {r.endpoint for r in _protected_rules(app)}
+    assert {"home.index", "clients.index", "clients.show", "auth.staff_list", "audit.index"} <= endpoints
+
+
+def test_only_login_health_and_static_are_public():
+    assert PUBLIC_ENDPOINTS == {"auth.login", "core.healthz", "static"}
+
+
+def test_every_other_route_sends_an_anonymous_user_to_login(app):
+    client = app.test_client()
+    checked = 0
+    for rule in _protected_rules(app):
+        url = _example_url(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code in (302, 303), (method, url, response.status_code)
+            assert response.headers["Location"].startswith("/login?next="), (method, url)
+            checked += 1
+    assert checked >= 10
+
+
+def test_an_anonymous_htmx_request_is_sent_to_login_by_hx_redirect(app):
+    response = app.test_client().get(
+        "/clients?q=ab",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/clients?q=a"},
+    )
+    assert response.headers["HX-Redirect"] == "/login?next=/clients?q%3Da"
+    assert b"<html" not in response.data
+
+
+@pytest.mark.parametrize("url", ["/login", "/healthz"])
+def test_public_pages_need_no_login(app, url):
+    assert app.test_client().get(url).status_code == 200
