@@ -64,7 +64,9 @@ def setup_logging(app: Flask) -> None:
 
 def setup_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True
+    )
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
@@ -148,12 +150,25 @@ def register_blueprints(app: Flask) -> None:
 
 
 ERROR_TEXT = {
-    400: ("Sorry, there is a problem with that request", "Go back, check what you entered and try again."),
-    403: ("You do not have access to this page", "Ask a lead or an administrator if you think you should."),
-    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
+    400: (
+        "Sorry, there is a problem with that request",
+        "Go back, check what you entered and try again.",
+    ),
+    403: (
+        "You do not have access to this page",
+        "Ask a lead or an administrator if you think you should.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. "
+        "If you pasted it, check you copied the whole address.",
+    ),
     405: ("Sorry, that action is not allowed here", "Go back and try again."),
     429: ("Too many attempts", "For your security, wait 15 minutes before trying again."),
-    500: ("Sorry, there is a problem with the service", "Try again later. What you entered may not have been saved."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. What you entered may not have been saved.",
+    ),
 }
 
 
@@ -161,8 +176,12 @@ def register_error_handlers(app: Flask) -> None:
     def error_page(status: int, detail: str | None = None):
         title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
         response = render(
-            "errors/error.html", "errors/_error.html", status=status,
-            title=title, text=detail or text, code=status,
+            "errors/error.html",
+            "errors/_error.html",
+            status=status,
+            title=title,
+            text=detail or text,
+            code=status,
         )
         if request.htmx:
             # An error replaces the main content, never a small fragment or a form.

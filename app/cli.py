@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from app.auth.models import ROLES, Unit, User
@@ -10,8 +11,8 @@ from app.extensions import db
 
 
 def register(app: Flask) -> None:
-    users = click.Group("users", help="Manage staff accounts.")
-    demo = click.Group("demo", help="Demo data for trying Waypoint out.")
+    users = AppGroup("users", help="Manage staff accounts.")
+    demo = AppGroup("demo", help="Demo data for trying Waypoint out.")
 
     @users.command("create")
     @click.option("--email", required=True)
@@ -23,7 +24,9 @@ def register(app: Flask) -> None:
     def create_user(email, name, role, unit_name, phone, password):
         """Create a staff account (the first admin is made this way)."""
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise click.ClickException(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+            raise click.ClickException(
+                f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+            )
         if find_by_email(email):
             raise click.ClickException("An account with that email already exists")
         unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
@@ -51,7 +54,7 @@ def register(app: Flask) -> None:
             click.echo("Demo seed: the database already has staff; left as it is.")
             return
         people = seed_demo()
-        click.echo("Demo seed: created 2 units, %d staff and the clients." % len(people))
+        click.echo(f"Demo seed: created 2 units, {len(people)} staff and the clients.")
         click.echo(f"Every demo account's password is: {DEMO_PASSWORD}")
         for person in people:
             click.echo(f"  {person.role:<9} {person.email}")

@@ -48,8 +48,9 @@ def from_environment(instance_path: Path) -> dict:
     if production:
         if len(secret) < 32 or secret.lower() in {"dev", "development", "changeme", "secret"}:
             raise ConfigError(
-                "WAYPOINT_ENV=production needs SECRET_KEY set to a random value of at least 32 "
-                "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+                "WAYPOINT_ENV=production needs SECRET_KEY set to a random value of at least "
+                "32 characters, for example from: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
     else:
         secret = secret or _instance_secret(instance_path)

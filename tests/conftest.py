@@ -95,7 +95,9 @@ class Web:
             page = self.client.get("/login" if not self.logged_in else "/")
             match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
             if match is None:  # pages without a form carry it in hx-headers
-                match = re.search(r'X-CSRFToken&#34;: &#34;([^&]+)&#34;', page.get_data(as_text=True))
+                match = re.search(
+                    r"X-CSRFToken&#34;: &#34;([^&]+)&#34;", page.get_data(as_text=True)
+                )
             assert match, "no CSRF token on the page"
             self._token = match.group(1)
         return self._token
@@ -161,7 +163,9 @@ _counter = {"n": 0}
 
 @pytest.fixture
 def make_user(app, unit):
-    def make(role: str = "ot", home_unit: Unit | None = None, active: bool = True, **fields) -> User:
+    def make(
+        role: str = "ot", home_unit: Unit | None = None, active: bool = True, **fields
+    ) -> User:
         _counter["n"] += 1
         user = User(
             name=fields.pop("name", f"Test {role.title()} {_counter['n']}"),

@@ -1,7 +1,15 @@
 """Login and staff admin forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,7 +40,10 @@ class MultiCheckboxField(SelectMultipleField):
 class StaffForm(FlaskForm):
     name = StringField(
         "Full name",
-        validators=[DataRequired("Enter the person's name"), Length(max=120, message="Name must be 120 characters or fewer")],
+        validators=[
+            DataRequired("Enter the person's name"),
+            Length(max=120, message="Name must be 120 characters or fewer"),
+        ],
         render_kw={"autocomplete": "off"},
     )
     email = EmailField(
@@ -48,11 +59,20 @@ class StaffForm(FlaskForm):
     phone = StringField(
         "Mobile phone number",
         description="For lone-working alerts, for example 07700 900123",
-        validators=[Optional(), Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123")],
+        validators=[
+            Optional(),
+            Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123"),
+        ],
         render_kw={"autocomplete": "off", "inputmode": "tel", "type": "tel"},
     )
-    role = SelectField("Role", choices=list(ROLES.items()), validators=[DataRequired("Choose a role")])
-    home_unit_id = SelectField("Home unit", coerce=int, validators=[DataRequired("Choose a home unit")])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(k, v) for k, v in ROLES.items()],
+        validators=[DataRequired("Choose a role")],
+    )
+    home_unit_id = SelectField(
+        "Home unit", coerce=int, validators=[DataRequired("Choose a home unit")]
+    )
     cover_unit_ids = MultiCheckboxField("Also covers", coerce=int, validators=[Optional()])
     active = BooleanField("Account is active", default=True)
     password = PasswordField(
@@ -65,8 +85,8 @@ class StaffForm(FlaskForm):
     def __init__(self, *args, user=None, units=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._user = user
-        choices = [(u.id, u.name) for u in units]
-        self.home_unit_id.choices = [(0, "Choose a unit")] + choices
+        choices = [SelectChoice(u.id, u.name) for u in units]
+        self.home_unit_id.choices = [SelectChoice(0, "Choose a unit"), *choices]
         self.cover_unit_ids.choices = choices
 
     def validate_email(self, field) -> None:

@@ -23,9 +23,7 @@ def _failed_login(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], scope="login-ip"
-)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], scope="login-ip")
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     key_func=_login_account_key,
@@ -61,7 +59,9 @@ def login():
         status = 422
     elif request.method == "POST":
         status = 422
-    return render("auth/login.html", "auth/_login_form.html", status=status, form=form, next=next_url)
+    return render(
+        "auth/login.html", "auth/_login_form.html", status=status, form=form, next=next_url
+    )
 
 
 @bp.post("/logout")

@@ -78,7 +78,9 @@ def save_user(user: User, data: dict, actor: User | None, password: str | None =
     changes = diff(before, snapshot(user, User.AUDIT_FIELDS))
     if password and not is_new:
         changes["password"] = "(reset)"
-    action = "create" if is_new else ("deactivate" if before["active"] and not user.active else "update")
+    action = (
+        "create" if is_new else ("deactivate" if before["active"] and not user.active else "update")
+    )
     if changes or is_new:
         record(action, "staff", user.id, changes=changes, actor=actor, unit_id=user.home_unit_id)
     return user

@@ -4,6 +4,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clients import nhs_number
@@ -13,14 +14,19 @@ from app.clients.services import find_by_nhs_number
 class ClientForm(FlaskForm):
     full_name = StringField(
         "Full name",
-        validators=[DataRequired("Enter the client's full name"),
-                    Length(max=120, message="Full name must be 120 characters or fewer")],
+        validators=[
+            DataRequired("Enter the client's full name"),
+            Length(max=120, message="Full name must be 120 characters or fewer"),
+        ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     preferred_name = StringField(
         "Preferred name",
         description="What they like to be called, if different",
-        validators=[Optional(), Length(max=60, message="Preferred name must be 60 characters or fewer")],
+        validators=[
+            Optional(),
+            Length(max=60, message="Preferred name must be 60 characters or fewer"),
+        ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     initials = StringField(
@@ -47,14 +53,21 @@ class ClientForm(FlaskForm):
         validators=[DataRequired("Enter the date of admission, for example 14 3 2026")],
         format="%Y-%m-%d",
     )
-    discharged_on = DateField("Discharged", validators=[Optional()], format="%Y-%m-%d",
-                              description="Leave empty while they live here")
+    discharged_on = DateField(
+        "Discharged",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description="Leave empty while they live here",
+    )
 
     def __init__(self, *args, client=None, units=(), staff=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._client = client
-        self.unit_id.choices = [(u.id, u.name) for u in units]
-        self.key_worker_id.choices = [(0, "None yet")] + [(s.id, s.name) for s in staff]
+        self.unit_id.choices = [SelectChoice(u.id, u.name) for u in units]
+        self.key_worker_id.choices = [
+            SelectChoice(0, "None yet"),
+            *(SelectChoice(s.id, s.name) for s in staff),
+        ]
 
     def validate_initials(self, field) -> None:
         value = (field.data or "").strip().upper()

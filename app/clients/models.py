@@ -15,8 +15,16 @@ from app.extensions import db
 class Client(db.Model):
     __tablename__ = "clients"
     AUDIT_FIELDS = (
-        "full_name", "preferred_name", "initials", "nhs_number", "room", "step_down",
-        "key_worker_id", "unit_id", "admitted_on", "discharged_on",
+        "full_name",
+        "preferred_name",
+        "initials",
+        "nhs_number",
+        "room",
+        "step_down",
+        "key_worker_id",
+        "unit_id",
+        "admitted_on",
+        "discharged_on",
     )
     # Identifying values are recorded in the audit trail as changed, never as text.
     AUDIT_REDACT = ("full_name", "preferred_name", "nhs_number")

@@ -59,7 +59,9 @@ def _form_page(client: Client | None):
         flash("Client saved.", "success")
         return hx_redirect(url_for("clients.show", client_id=saved.id))
     status = 422 if request.method == "POST" else 200
-    return render("clients/form.html", "clients/_form.html", status=status, form=form, client=client)
+    return render(
+        "clients/form.html", "clients/_form.html", status=status, form=form, client=client
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -54,6 +54,11 @@ def save_client(client: Client, data: dict) -> Client:
     db.session.flush()
     changes = diff(before, snapshot(client, Client.AUDIT_FIELDS), redact=Client.AUDIT_REDACT)
     if is_new or changes:
-        record("create" if is_new else "update", "client", client.id,
-               changes=changes, unit_id=client.unit_id)
+        record(
+            "create" if is_new else "update",
+            "client",
+            client.id,
+            changes=changes,
+            unit_id=client.unit_id,
+        )
     return client

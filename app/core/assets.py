@@ -16,8 +16,15 @@ from flask import Flask, Response, abort, request
 from werkzeug.security import safe_join
 
 YEAR = 365 * 24 * 3600
-COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml",
-                "application/json", "application/manifest+json", "text/plain"}
+COMPRESSIBLE = {
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "image/svg+xml",
+    "application/json",
+    "application/manifest+json",
+    "text/plain",
+}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""The one clock the app reads. Tests replace it with ``set_clock``; code never calls datetime.now()."""
+"""The one clock the app reads: tests replace it with ``set_clock``.
+
+Code never calls datetime.now() itself."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime

@@ -47,11 +47,13 @@ def input_params(field: Field, label_size: str | None = None, **extra: Any) -> d
     return params
 
 
-def select_params(field: SelectFieldBase, label_size: str | None = None, **extra: Any) -> dict[str, Any]:
+def select_params(
+    field: SelectFieldBase, label_size: str | None = None, **extra: Any
+) -> dict[str, Any]:
     params = _common(field, label_size)
     params["items"] = [
-        {"value": value, "text": label, "selected": selected}
-        for value, label, selected, *_ in field.iter_choices()
+        {"value": choice.value, "text": choice.label, "selected": choice.selected}
+        for choice in field.iter_choices()
     ]
     params.update(extra)
     return params
@@ -67,8 +69,8 @@ def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
     else:
         chosen = set(field.data or [])
         items = [
-            {"value": value, "text": label, "checked": value in chosen}
-            for value, label, *_ in field.iter_choices()
+            {"value": choice.value, "text": choice.label, "checked": choice.value in chosen}
+            for choice in field.iter_choices()
         ]
         params = {
             "idPrefix": field.id,
@@ -86,7 +88,9 @@ def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
 
 def error_list(form: Form) -> list[dict[str, str]]:
     """Items for the NHS error summary: form-level errors first, then each field's first error."""
-    items = [{"text": e, "href": f"#{_first_field_id(form)}"} for e in getattr(form, "form_errors", [])]
+    items = [
+        {"text": e, "href": f"#{_first_field_id(form)}"} for e in getattr(form, "form_errors", [])
+    ]
     for field in form:
         if field.errors and first_error(field):
             items.append({"text": first_error(field), "href": f"#{field.id}"})

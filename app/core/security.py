@@ -4,7 +4,7 @@ import gzip
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
 
 from app.core.assets import accepts_gzip
 

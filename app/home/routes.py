@@ -14,7 +14,11 @@ def index():
         {"title": "Clients", "href": "clients.index", "text": "Find a client in this unit"},
     ]
     if current_user.has_role("lead", "admin"):
-        actions.append({"title": "Audit trail", "href": "audit.index", "text": "Who changed what, and when"})
+        actions.append(
+            {"title": "Audit trail", "href": "audit.index", "text": "Who changed what, and when"}
+        )
     if current_user.has_role("admin"):
-        actions.append({"title": "Staff", "href": "auth.staff_list", "text": "Accounts, roles and units"})
+        actions.append(
+            {"title": "Staff", "href": "auth.staff_list", "text": "Accounts, roles and units"}
+        )
     return render("home/index.html", "home/_actions.html", actions=actions, unit=g.unit)

@@ -33,7 +33,7 @@ def test_a_deactivated_account_cannot_log_in(web, make_user):
 
 
 def test_login_ignores_email_case_and_spaces(web, make_user):
-    user = make_user("ot", email="mixed.case@example.com")
+    make_user("ot", email="mixed.case@example.com")
     response = web.post(
         "/login", {"email": "  Mixed.Case@Example.com ", "password": "correct-horse-battery"}
     )
@@ -80,7 +80,10 @@ def test_many_attempts_from_one_address_are_rate_limited_across_accounts(web, ma
         for n in range(3):
             response = web.post("/login", {"email": f"guess{n}@example.com", "password": "x" * 12})
             assert response.status_code == 422
-        assert web.post("/login", {"email": "other@example.com", "password": "x" * 12}).status_code == 429
+        assert (
+            web.post("/login", {"email": "other@example.com", "password": "x" * 12}).status_code
+            == 429
+        )
     finally:
         app.config["LOGIN_LIMIT_PER_IP"] = "30 per 15 minutes"
 
@@ -90,7 +93,10 @@ def test_logins_and_failures_are_audited(web, make_user, app):
     web.post("/login", {"email": user.email, "password": "wrong-one"})
     web.login(user)
     with app.app_context():
-        actions = [(e.action, e.actor_id) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        actions = [
+            (e.action, e.actor_id)
+            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
     assert actions == [("login_failed", None), ("login", user.id)]
 
 

@@ -16,7 +16,9 @@ def test_a_number_with_the_wrong_check_digit_is_invalid(value):
 def test_ten_digits_whose_check_digit_would_be_ten_are_never_valid():
     # 9 digits whose weighted sum leaves remainder 1: 11 - 1 = 10, which no digit can hold.
     first_nine = next(
-        f"{n:09d}" for n in range(100000000, 100100000) if nhs_number.check_digit(f"{n:09d}") is None
+        f"{n:09d}"
+        for n in range(100000000, 100100000)
+        if nhs_number.check_digit(f"{n:09d}") is None
     )
     assert nhs_number.check_digit(first_nine) is None
     for last in "0123456789":

@@ -41,7 +41,10 @@ def test_the_filter_matches_initials_name_room_and_nhs_number(web, make_user, ma
 
     def found(q):
         page = soup(web.get("/clients", query_string={"q": q}))
-        return [a.select_one(".app-client-list__initials").get_text() for a in page.select(".app-client-list__link")]
+        return [
+            a.select_one(".app-client-list__initials").get_text()
+            for a in page.select(".app-client-list__link")
+        ]
 
     assert found("js") == ["JS"]
     assert found("stonebr") == ["JS"]
@@ -82,7 +85,9 @@ def test_discharged_clients_are_hidden_unless_asked_for(web, make_user, make_cli
 def test_the_client_page_shows_the_full_name_but_the_title_and_url_do_not(
     web, make_user, make_client
 ):
-    client = make_client("JS", full_name="Jeremy Stonebridge", preferred_name="Jez", nhs_number=VALID)
+    client = make_client(
+        "JS", full_name="Jeremy Stonebridge", preferred_name="Jez", nhs_number=VALID
+    )
     web.login(make_user("ot"))
     response = web.get(f"/clients/{client.id}")
     page = soup(response)
@@ -103,7 +108,9 @@ def test_clients_of_a_unit_you_cannot_work_in_are_not_listed_or_shown(
     assert web.get(f"/clients/{theirs.id}").status_code == 404
 
 
-def test_switching_unit_is_one_tap_and_changes_the_list(web, make_user, make_client, make_unit, app):
+def test_switching_unit_is_one_tap_and_changes_the_list(
+    web, make_user, make_client, make_unit, app
+):
     other = make_unit("Orchard Lodge", "Orchard")
     make_client("ZZ", home_unit=other)
     lead = make_user("lead")
@@ -128,7 +135,9 @@ def test_you_cannot_switch_to_a_unit_you_do_not_cover(web, make_user, make_unit)
     assert web.post(f"/unit/{other.id}").status_code == 403
 
 
-def test_a_lead_adds_a_client_and_the_nhs_number_is_stored_without_spaces(web, make_user, unit, app):
+def test_a_lead_adds_a_client_and_the_nhs_number_is_stored_without_spaces(
+    web, make_user, unit, app
+):
     web.login(make_user("lead"))
     response = web.post("/clients/new", _form(unit_id=str(unit.id)))
     assert response.status_code == 303
@@ -178,7 +187,10 @@ def test_a_duplicate_nhs_number_is_a_field_error_not_a_crash(web, make_user, mak
     web.login(make_user("lead"))
     response = web.post("/clients/new", _form(unit_id=str(unit.id)))
     assert response.status_code == 422
-    assert "Another client already has this NHS number" in soup(response).select_one("#nhs_number-error").get_text()
+    assert (
+        "Another client already has this NHS number"
+        in soup(response).select_one("#nhs_number-error").get_text()
+    )
 
 
 def test_editing_keeps_the_same_nhs_number_allowed_and_audits_without_names(

@@ -10,9 +10,7 @@ from tests.conftest import soup
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(web, make_user, app):
     admin = make_user("admin")
     web.login(admin)
-    response = web.client.post(
-        "/clients/new", data={"full_name": "Nobody Atall", "initials": "NA"}
-    )
+    response = web.client.post("/clients/new", data={"full_name": "Nobody Atall", "initials": "NA"})
     assert response.status_code == 400
     assert "was not sent" in response.get_data(as_text=True)
     assert "Nobody" not in web.get("/clients?q=NA").get_data(as_text=True)
