@@ -48,6 +48,10 @@ def setup_config(app: Flask, overrides: dict | None) -> None:
     app.config.from_mapping(config_module.from_environment(instance))
     if overrides:
         app.config.update(overrides)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
     app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
     if app.config["PROXY_FIX_X_FOR"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

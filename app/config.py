@@ -28,6 +28,14 @@ def database_url(instance_path: Path) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """Check connections before use; give up on an unreachable PostgreSQL in 5 s, not minutes."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+    return options
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A key generated once into instance/ for a local install (never used in production)."""
     path = instance_path / DEV_SECRET_FILE
@@ -55,17 +63,11 @@ def from_environment(instance_path: Path) -> dict:
     else:
         secret = secret or _instance_secret(instance_path)
 
-    url = database_url(instance_path)
-    engine_options: dict = {"pool_pre_ping": True}
-    if url.startswith("postgresql"):
-        engine_options["connect_args"] = {"connect_timeout": 5}
-
     return {
         "WAYPOINT_ENV": "production" if production else "development",
         "PRODUCTION": production,
         "SECRET_KEY": secret,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SESSION_COOKIE_SECURE": production or _bool(env.get("SESSION_COOKIE_SECURE"), False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
