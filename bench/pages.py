@@ -1,0 +1,94 @@
+"""Page latency benchmark: the phone pages against /healthz measured in the same run.
+
+Runs the app in-process (Flask test client, no network) on a throwaway SQLite database, or on
+DATABASE_URL when set (that database is wiped), with the demo Trust plus extra clients. Reports
+each page's median and 95th percentile, and its ratio to the /healthz baseline, so that figures
+from this shared, noisy machine can be compared between runs.
+
+    .venv/bin/python bench/pages.py [--requests 200] [--clients 200]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per page (max 2000)")
+    parser.add_argument("--clients", type=int, default=200, help="extra clients in the unit")
+    args = parser.parse_args()
+    n = max(10, min(args.requests, 2000))
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.clients.models import Client
+    from app.demo import DEMO_PASSWORD, demo_nhs_numbers, seed_demo
+    from app.extensions import db
+
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        seed_demo()
+        numbers = demo_nhs_numbers(14 + args.clients)[14:]
+        from datetime import date
+
+        for i, number in enumerate(numbers):
+            db.session.add(
+                Client(
+                    unit_id=1,
+                    full_name=f"Bench Person {i}",
+                    initials=f"B{chr(65 + i % 26)}",
+                    nhs_number=number,
+                    room=str(i),
+                    admitted_on=date(2026, 1, 1),
+                )
+            )
+        db.session.commit()
+
+    client = app.test_client()
+    client.post("/login", data={"email": "ot@example.com", "password": DEMO_PASSWORD})
+    pages = {
+        "/healthz (baseline)": ("/healthz", {}),
+        "home": ("/", {}),
+        "clients list": ("/clients", {}),
+        "clients filter (htmx)": ("/clients?q=bench", {"HX-Request": "true"}),
+        "client page": ("/clients/3", {}),
+    }
+    results = {}
+    for name, (path, headers) in pages.items():
+        for _ in range(5):
+            client.get(path, headers=headers)  # warm up
+        timings = []
+        for _ in range(n):
+            start = time.perf_counter()
+            response = client.get(path, headers=headers)
+            timings.append(time.perf_counter() - start)
+            assert response.status_code == 200, (path, response.status_code)
+        timings.sort()
+        results[name] = (statistics.median(timings), timings[int(0.95 * (len(timings) - 1))])
+
+    base = results["/healthz (baseline)"][0]
+    print(f"{url.split(':')[0]}: {n} requests per page, {14 + args.clients} clients")
+    print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}")
+    for name, (median, p95) in results.items():
+        print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}")
+
+
+if __name__ == "__main__":
+    main()
