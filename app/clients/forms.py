@@ -37,7 +37,7 @@ class ClientForm(FlaskForm):
     )
     nhs_number = StringField(
         "NHS number",
-        description="10 digits, for example 999 123 4560",
+        description="10 digits, for example 999 100 0003",
         render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
     )
     room = StringField(
@@ -50,7 +50,7 @@ class ClientForm(FlaskForm):
     key_worker_id = SelectField("Key worker", coerce=int)
     admitted_on = DateField(
         "Admitted",
-        validators=[DataRequired("Enter the date of admission, for example 14 3 2026")],
+        validators=[DataRequired("Enter the date of admission")],
         format="%Y-%m-%d",
     )
     discharged_on = DateField(
