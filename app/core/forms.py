@@ -28,7 +28,7 @@ def first_error(field: Field) -> str:
     return next((e for e in field.errors if e), "")
 
 
-def input_params(field: Field, label_size: str | None = None, **extra: Any) -> dict[str, Any]:
+def input_params(field: Field, label_size: str | None = "s", **extra: Any) -> dict[str, Any]:
     params = _common(field, label_size)
     params["value"] = field._value()
     attributes: dict[str, Any] = {}
@@ -48,7 +48,7 @@ def input_params(field: Field, label_size: str | None = None, **extra: Any) -> d
 
 
 def select_params(
-    field: SelectFieldBase, label_size: str | None = None, **extra: Any
+    field: SelectFieldBase, label_size: str | None = "s", **extra: Any
 ) -> dict[str, Any]:
     params = _common(field, label_size)
     params["items"] = [
