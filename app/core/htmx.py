@@ -11,8 +11,9 @@ def wants_fragment() -> bool:
 
 def render(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:
     """Render the fragment for an HTMX swap, else the full page (which includes the fragment)."""
-    template = fragment_template if wants_fragment() else page_template
-    response = make_response(render_template(template, **context), status)
+    fragment = wants_fragment()
+    template = fragment_template if fragment else page_template
+    response = make_response(render_template(template, is_fragment=fragment, **context), status)
     response.vary.add("HX-Request")
     return response
 

@@ -5,6 +5,7 @@ Chromium is Debian's (`apt-get install chromium`), found on PATH; Playwright onl
 (CI=true) it, and any other skip in this folder, fails the run instead.
 """
 
+import functools
 import os
 import shutil
 import threading
@@ -36,6 +37,8 @@ PHONE = {
     "device_scale_factor": 1,
     "is_mobile": True,
     "has_touch": True,
+    "locale": "en-GB",
+    "timezone_id": "Europe/London",
 }
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_BLOCKING = {"serious", "critical"}
@@ -52,15 +55,23 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    # Hooks in this conftest only see tests in this folder: in CI none of them may be skipped.
-    report = yield
+def _fail_skips_in_ci(report):
     if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"Browser tests may not be skipped in CI (CI=true): {reason}"
     return report
+
+
+# Hooks in this conftest only see this folder: in CI no browser test or module may be skipped.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    return _fail_skips_in_ci((yield))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    return _fail_skips_in_ci((yield))
 
 
 # --- the app on a live server --------------------------------------------------------------
@@ -104,7 +115,9 @@ def chromium():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        skip_or_fail("the playwright Python package is not installed (pip install -r requirements-dev.txt)")
+        skip_or_fail(
+            "the playwright Python package is not installed (pip install -r requirements-dev.txt)"
+        )
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
@@ -145,8 +158,8 @@ def new_page(chromium, live_server) -> Iterator[Callable]:
         contexts.append(context)
         page = context.new_page()
         log = LOGS[page] = PageLog()
-        page.on("console", log.console.append)
-        page.on("pageerror", log.errors.append)
+        page.on("console", lambda message: log.console.append(message))
+        page.on("pageerror", lambda error: log.errors.append(error))
         page.on(
             "response",
             lambda response: response.status >= 400 and log.bad_responses.append(response),
@@ -171,7 +184,8 @@ def log_in():
     from app.demo import DEMO_PASSWORD
 
     def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
-        page.goto("/login")
+        if "/login" not in page.url:
+            page.goto("/login")
         page.get_by_label("Email address").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
@@ -203,7 +217,9 @@ def assert_no_csp_violations_or_js_errors(page, expected_statuses: tuple[int, ..
         for m in log.console
         if m.type == "error"
         and m not in csp
-        and not (m.text.startswith("Failed to load resource") and any(e in m.text for e in expected))
+        and not (
+            m.text.startswith("Failed to load resource") and any(e in m.text for e in expected)
+        )
     ]
     bad = [r for r in log.bad_responses if r.status not in expected_statuses]
     problems = (
@@ -220,15 +236,11 @@ def assert_clean():
     return assert_no_csp_violations_or_js_errors
 
 
-_axe_source: list[str] = []
-
-
-def _axe() -> str:
-    if not _axe_source:
-        if not AXE_SCRIPT.exists():
-            skip_or_fail(f"{AXE_SCRIPT.relative_to(ROOT)} is missing: run `npm ci`")
-        _axe_source.append(AXE_SCRIPT.read_text(encoding="utf-8"))
-    return _axe_source[0]
+@functools.cache
+def _axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        skip_or_fail(f"{AXE_SCRIPT.relative_to(ROOT)} is missing: run `npm ci`")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -255,7 +267,7 @@ def assert_accessible(page) -> None:
     page's own Content-Security-Policy (no inline scripts) stays in force.
     """
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(_axe())
+        page.evaluate(_axe_source())
     results = page.evaluate(
         """async (tags) => {
             const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});

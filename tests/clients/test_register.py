@@ -181,6 +181,7 @@ def test_form_errors_come_back_as_a_422_fragment_for_htmx(web, make_user, unit):
     page = soup(response)
     assert page.select_one("#client-form") is not None and page.html is None
     assert page.select_one("#initials")["value"] == "W"
+    assert page.title.get_text().startswith("Error: Add a client")  # htmx moves it to the tab
 
 
 def test_a_duplicate_nhs_number_is_a_field_error_not_a_crash(web, make_user, make_client, unit):
