@@ -95,6 +95,7 @@ def setup_jinja(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["datetime"] = clock.format_datetime
     app.jinja_env.filters["date"] = clock.format_date
+    app.jinja_env.filters["time"] = clock.format_time
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
 
     @app.context_processor
@@ -121,7 +122,8 @@ def setup_session_guard(app: Flask) -> None:
             idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
             last_seen = session.get("last_seen", now)
             if now - last_seen <= idle:
-                session["last_seen"] = now
+                if request.args.get("poll") != "1":  # polling is not the person being active
+                    session["last_seen"] = now
                 session.permanent = True
                 from app.auth.services import current_unit_for
 
@@ -148,8 +150,9 @@ def register_blueprints(app: Flask) -> None:
     from app.clients import bp as clients_bp
     from app.core.routes import bp as core_bp
     from app.home import bp as home_bp
+    from app.lone_working import bp as lone_working_bp
 
-    for blueprint in (core_bp, auth_bp, home_bp, clients_bp, audit_bp):
+    for blueprint in (core_bp, auth_bp, home_bp, clients_bp, lone_working_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

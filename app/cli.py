@@ -59,5 +59,17 @@ def register(app: Flask) -> None:
         for person in people:
             click.echo(f"  {person.role:<9} {person.email}")
 
+    lone_working = AppGroup("lone-working", help="Lone-working escalation.")
+
+    @lone_working.command("watch")
+    @click.option("--interval", type=float, default=None, help="Seconds between passes.")
+    @click.option("--passes", type=int, default=None, help="Stop after this many (tests).")
+    def watch(interval, passes):
+        """Run the escalation watcher: take due ladder steps and send the outbox."""
+        from app.lone_working.watcher import watch as run
+
+        run(app, interval or app.config["WATCHER_INTERVAL_SECONDS"], passes)
+
+    app.cli.add_command(lone_working)
     app.cli.add_command(users)
     app.cli.add_command(demo)

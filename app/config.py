@@ -83,4 +83,20 @@ def from_environment(instance_path: Path) -> dict:
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
         "TRUST_NAME": env.get("TRUST_NAME", "Waypoint NHS Foundation Trust"),
         "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "31536000")),
+        # Lone working: the ladder (JSON list of steps, see app/lone_working/ladder.py), how often
+        # an unacknowledged alert is sent again, and how often the watcher looks.
+        "LONE_WORKING_LADDER": env.get("LONE_WORKING_LADDER", ""),
+        "LONE_WORKING_RESEND_MINUTES": int(env.get("LONE_WORKING_RESEND_MINUTES", "5")),
+        "WATCHER_INTERVAL_SECONDS": float(env.get("WATCHER_INTERVAL_SECONDS", "5")),
+        # Messages: GOV.UK Notify (SMS and email) and/or SMTP (email).
+        "NOTIFY_API_KEY": env.get("NOTIFY_API_KEY", ""),
+        "NOTIFY_BASE_URL": env.get("NOTIFY_BASE_URL", ""),
+        "NOTIFY_SMS_TEMPLATE_ID": env.get("NOTIFY_SMS_TEMPLATE_ID", ""),
+        "NOTIFY_EMAIL_TEMPLATE_ID": env.get("NOTIFY_EMAIL_TEMPLATE_ID", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), False),
+        "SMTP_FROM": env.get("SMTP_FROM", "waypoint@localhost"),
     }

@@ -205,6 +205,15 @@ def make_client(app, unit):
 
 
 @pytest.fixture
+def watcher_alive(app):
+    """A heartbeat as if the lone-working watcher had just run."""
+    from app.lone_working.services import beat
+
+    with app.app_context():
+        beat("test-watcher")
+
+
+@pytest.fixture
 def frozen_clock():
     """Set the app's clock: ``frozen_clock(datetime(...))``; move it with ``.advance``."""
     from datetime import timedelta

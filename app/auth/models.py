@@ -57,6 +57,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     # What the login cookie carries instead of the id: rotating it ends every session at once.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=_new_session_token)
+    # Optional lone-working PINs (hashed). Checking in with the duress PIN looks like a normal
+    # check-in on the phone but silently raises the top step of the escalation ladder.
+    checkin_pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    duress_pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     home_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
@@ -76,6 +80,14 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def pin_matches(self, pin: str) -> str | None:
+        """'checkin' or 'duress' when ``pin`` is one of this person's PINs, else None."""
+        if self.duress_pin_hash and pin and check_password_hash(self.duress_pin_hash, pin):
+            return "duress"
+        if self.checkin_pin_hash and pin and check_password_hash(self.checkin_pin_hash, pin):
+            return "checkin"
+        return None
 
     def end_sessions(self) -> None:
         self.session_token = _new_session_token()

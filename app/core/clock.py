@@ -45,6 +45,11 @@ def format_datetime(value: datetime | None) -> str:
     return f"{local.day} {local:%b %Y}, {local:%H:%M}"
 
 
+def format_time(value: datetime | None) -> str:
+    """'14:05' in UK local time."""
+    return "" if value is None else f"{to_london(value):%H:%M}"
+
+
 def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""

@@ -59,10 +59,41 @@ def select_params(
     return params
 
 
-def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
+def radio_params(
+    field: SelectFieldBase, conditional: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A radios group; ``conditional`` maps a value to HTML revealed when it is chosen."""
+    conditional = conditional or {}
+    items = []
+    for choice in field.iter_choices():
+        item: dict[str, Any] = {
+            "value": choice.value,
+            "text": choice.label,
+            "checked": choice.selected,
+        }
+        if choice.value in conditional:
+            item["conditional"] = {"html": conditional[choice.value]}
+        items.append(item)
+    params: dict[str, Any] = {
+        "idPrefix": field.id,
+        "name": field.name,
+        "items": items,
+        "fieldset": {"legend": {"text": field.label.text, "size": "s"}},
+    }
+    if field.description:
+        params["hint"] = {"text": field.description}
+    if field.errors:
+        params["errorMessage"] = {"text": first_error(field)}
+    params.update(extra)
+    return params
+
+
+def checkbox_params(field: Field, conditional: Any = None, **extra: Any) -> dict[str, Any]:
     """A single yes/no checkbox (BooleanField) or a group (a multi-select of checkboxes)."""
     if isinstance(field, BooleanField):
         items = [{"value": "y", "text": field.label.text, "checked": bool(field.data)}]
+        if conditional:
+            items[0]["conditional"] = {"html": conditional}
         params: dict[str, Any] = {"idPrefix": field.id, "name": field.name, "items": items}
         if field.description:
             params["hint"] = {"text": field.description}
@@ -108,5 +139,6 @@ TEMPLATE_GLOBALS = {
     "input_params": input_params,
     "select_params": select_params,
     "checkbox_params": checkbox_params,
+    "radio_params": radio_params,
     "error_list": error_list,
 }

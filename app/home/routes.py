@@ -1,24 +1,59 @@
-"""Home screen."""
+"""Home screen: the day's actions in the current unit, and a banner while an alert is open.
+
+Like ``reports``, home reads across features; it changes nothing in them.
+"""
 
 from flask import g
 from flask_login import current_user
 
 from app.core.htmx import render
 from app.home import bp
+from app.lone_working import duty
+from app.lone_working import services as lone_working
+from app.lone_working.forms import ConfirmForm
 
 
 @bp.get("/")
 def index():
     """Large actions for what an OT does from a phone; more arrive with each feature."""
-    actions = [
+    me = current_user._get_current_object()
+    outing = lone_working.open_outing_for(me.id)
+    actions = []
+    if outing is not None:
+        actions.append(
+            {
+                "title": "My outing",
+                "href": "lone_working.mine",
+                "text": "Check in, extend, or send SOS",
+            }
+        )
+    else:
+        actions.append(
+            {
+                "title": "Check out",
+                "href": "lone_working.check_out",
+                "text": "Going out? Say where, with whom, back by when",
+            }
+        )
+    actions += [
+        {"title": "Whereabouts", "href": "lone_working.board", "text": "Who is out now"},
         {"title": "Clients", "href": "clients.index", "text": "Find a client in this unit"},
     ]
-    if current_user.has_role("lead", "admin"):
+    if me.has_role("lead", "admin"):
         actions.append(
             {"title": "Audit trail", "href": "audit.index", "text": "Who changed what, and when"}
         )
-    if current_user.has_role("admin"):
+    if me.has_role("admin"):
         actions.append(
             {"title": "Staff", "href": "auth.staff_list", "text": "Accounts, roles and units"}
         )
-    return render("home/index.html", "home/_actions.html", actions=actions, unit=g.unit)
+    shift = duty.open_shift(me.id)
+    return render(
+        "home/index.html",
+        "home/_actions.html",
+        actions=actions,
+        unit=g.unit,
+        alerts=lone_working.open_alerts(g.unit.id, hide_for=me),
+        shift=shift,
+        shift_form=ConfirmForm(),
+    )

@@ -55,5 +55,5 @@ def test_an_anonymous_htmx_request_is_sent_to_login_by_hx_redirect(app):
 
 
 @pytest.mark.parametrize("url", ["/login", "/healthz"])
-def test_public_pages_need_no_login(app, url):
+def test_public_pages_need_no_login(app, watcher_alive, url):
     assert app.test_client().get(url).status_code == 200

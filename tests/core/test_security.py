@@ -100,10 +100,28 @@ def test_production_sets_secure_cookies_and_hsts(monkeypatch, app):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-def test_health_reports_ok_with_the_database_up(app):
+def test_health_reports_ok_with_the_database_up_and_the_watcher_beating(app, watcher_alive):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "watcher": "ok"}
+
+
+def test_health_reports_503_when_the_watcher_heartbeat_is_stale(app, frozen_clock):
+    from datetime import UTC, datetime
+
+    from app.extensions import db
+    from app.lone_working.services import beat
+
+    frozen_clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    with app.app_context():
+        beat("test-watcher")
+        db.session.remove()
+    frozen_clock.advance(minutes=1, seconds=59)
+    assert app.test_client().get("/healthz").status_code == 200
+    frozen_clock.advance(seconds=2)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "ok", "watcher": "stale"}
 
 
 def test_health_reports_503_and_the_failing_part_when_the_database_is_unreachable(tmp_path):

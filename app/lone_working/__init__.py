@@ -1,0 +1,18 @@
+"""Lone working: check out and back in, the whereabouts board and the escalation ladder."""
+
+from flask import Blueprint
+
+bp = Blueprint("lone_working", __name__)
+
+
+@bp.record_once
+def setup(state) -> None:
+    """Parse the ladder at start-up (a bad one stops the app) and add the watcher health check."""
+    from app.lone_working import ladder, services
+
+    app = state.app
+    app.extensions["lone_working_ladder"] = ladder.parse(app.config["LONE_WORKING_LADDER"])
+    app.extensions.setdefault("health_checks", {})["watcher"] = services.watcher_status
+
+
+from app.lone_working import routes  # noqa: E402,F401

@@ -1,0 +1,61 @@
+"""Who is on duty in a unit: the buddy default and the lead steps of the ladder use it."""
+
+from sqlalchemy import or_, select
+
+from app.auth.models import User, staff_cover
+from app.core import clock
+from app.extensions import db
+from app.lone_working.models import DutyShift
+
+
+def open_shift(user_id: int) -> DutyShift | None:
+    return db.session.scalar(
+        select(DutyShift).where(DutyShift.user_id == user_id, DutyShift.ended_at.is_(None))
+    )
+
+
+def start_shift(user: User, unit_id: int) -> DutyShift:
+    """Start a shift in ``unit_id``; a shift still open elsewhere is ended first."""
+    current = open_shift(user.id)
+    if current is not None:
+        if current.unit_id == unit_id:
+            return current
+        current.ended_at = clock.now()
+    shift = DutyShift(user_id=user.id, unit_id=unit_id, started_at=clock.now())
+    db.session.add(shift)
+    return shift
+
+
+def end_shift(user: User) -> DutyShift | None:
+    current = open_shift(user.id)
+    if current is not None:
+        current.ended_at = clock.now()
+    return current
+
+
+def on_duty(unit_id: int, roles: tuple[str, ...] | None = None) -> list[User]:
+    query = (
+        select(User)
+        .join(DutyShift, DutyShift.user_id == User.id)
+        .where(DutyShift.unit_id == unit_id, DutyShift.ended_at.is_(None), User.active)
+        .order_by(DutyShift.started_at, User.name)
+    )
+    if roles:
+        query = query.where(User.role.in_(roles))
+    return list(db.session.scalars(query))
+
+
+def unit_leads_and_admins(unit_id: int) -> list[User]:
+    """Every active lead and admin whose home unit is ``unit_id`` or who covers it."""
+    covers = select(staff_cover.c.user_id).where(staff_cover.c.unit_id == unit_id)
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active,
+                User.role.in_(("lead", "admin")),
+                or_(User.home_unit_id == unit_id, User.id.in_(covers)),
+            )
+            .order_by(User.name)
+        )
+    )

@@ -1,0 +1,247 @@
+"""Check-out, extend, welfare, check-in and resolve forms."""
+
+import re
+import secrets
+from datetime import datetime, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core import clock
+from app.lone_working.services import MAX_AHEAD, OUTCOMES, open_outing_for
+
+PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
+RETURN_CHOICES = [
+    ("30", "30 minutes"),
+    ("60", "1 hour"),
+    ("120", "2 hours"),
+    ("180", "3 hours"),
+    ("exact", "At a time"),
+]
+TRANSPORT = ["Walking", "Bus", "Train", "Taxi", "Pool car", "Own car", "Other"]
+WELFARE = [
+    ("", "No welfare checks"),
+    ("30", "Every 30 minutes"),
+    ("60", "Every hour"),
+    ("90", "Every 90 minutes"),
+    ("120", "Every 2 hours"),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        known = {c.value for c in self.iter_choices()}
+        for value in self.data or []:
+            if value not in known:
+                raise ValidationError(self.gettext(self.unknown_message))
+
+    unknown_message = "Choose from the list"
+
+
+class CheckOutForm(FlaskForm):
+    destination = StringField(
+        "Where are you going?",
+        description="For example: Tesco, Market Street",
+        validators=[
+            DataRequired("Enter where you are going"),
+            Length(max=120, message="Where you are going must be 120 characters or fewer"),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    purpose = StringField(
+        "What for?",
+        description="For example: shopping for the cooking group",
+        validators=[
+            Optional(),
+            Length(max=200, message="What for must be 200 characters or fewer"),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    client_ids = MultiCheckboxField("Clients with you", coerce=int, validators=[Optional()])
+    coworker_ids = MultiCheckboxField(
+        "Staff with you",
+        coerce=int,
+        description="Leave empty if you are going alone",
+        validators=[Optional()],
+    )
+    transport = RadioField(
+        "How are you travelling?",
+        choices=[(t, t) for t in TRANSPORT],
+        validators=[DataRequired("Choose how you are travelling")],
+    )
+    contact_number = StringField(
+        "Your phone number while you are out",
+        validators=[
+            DataRequired("Enter a phone number we can reach you on"),
+            Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123"),
+        ],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "type": "tel"},
+    )
+    return_in = RadioField(
+        "When will you be back?",
+        choices=RETURN_CHOICES,
+        validators=[DataRequired("Choose when you will be back")],
+    )
+    return_at = StringField(
+        "Back by (24-hour clock)",
+        description="For example 14:30",
+        validators=[Optional()],
+        render_kw={"type": "time", "autocomplete": "off"},
+    )
+    buddy_id = SelectField("Buddy", coerce=int, description="Who is told first if you are late")
+    alarm_carried = BooleanField("I am carrying a Trust lone-worker alarm")
+    alarm_device_id = StringField(
+        "Alarm device number",
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off"},
+    )
+    welfare_interval = SelectField(
+        "Welfare checks while out",
+        choices=WELFARE,
+        default="",
+        coerce=lambda v: int(v) if v else None,
+    )
+    request_key = HiddenField()
+
+    def __init__(self, *args, worker=None, clients=(), staff=(), buddies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker = worker
+        self.client_ids.choices = [
+            SelectChoice(c.id, c.initials + (f" (room {c.room})" if c.room else ""))
+            for c in clients
+        ]
+        self.coworker_ids.choices = [SelectChoice(s.id, s.name) for s in staff]
+        self.buddy_id.choices = [
+            SelectChoice(0, "Choose a buddy"),
+            *(SelectChoice(s.id, s.name) for s in buddies),
+        ]
+        self.client_ids.unknown_message = "Choose clients from the list"
+        self.coworker_ids.unknown_message = "Choose staff from the list"
+        if not self.request_key.data:
+            self.request_key.data = secrets.token_urlsafe(24)
+        self.expected_return: datetime | None = None
+
+    def validate_return_at(self, field) -> None:
+        now = clock.now()
+        if self.return_in.data == "exact":
+            match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", field.data or "")
+            if not match or int(match[1]) > 23 or int(match[2]) > 59:
+                raise ValidationError("Enter the time you will be back, like 14:30")
+            local_now = clock.to_london(now)
+            local = datetime.combine(
+                local_now.date(), time(int(match[1]), int(match[2])), tzinfo=clock.LONDON
+            )
+            due = local.astimezone(now.tzinfo)
+            if due <= now:
+                raise ValidationError("The time you will be back must be in the future")
+        elif self.return_in.data in {"30", "60", "120", "180"}:
+            due = now + timedelta(minutes=int(self.return_in.data))
+        else:
+            return
+        if due - now > MAX_AHEAD:
+            raise ValidationError("The time you will be back must be within 12 hours")
+        self.expected_return = due
+
+    def validate_coworker_ids(self, field) -> None:
+        for user_id in field.data or []:
+            if self.worker is not None and user_id == self.worker.id:
+                raise ValidationError("Do not add yourself as staff with you")
+            if open_outing_for(user_id) is not None:
+                name = dict((c.value, c.label) for c in field.iter_choices()).get(user_id, "")
+                raise ValidationError(f"{name} is already out. They must check in first")
+
+    def validate_alarm_device_id(self, field) -> None:
+        if self.alarm_carried.data and not (field.data or "").strip():
+            raise ValidationError("Enter the alarm device number")
+
+    def validate_buddy_id(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Choose a buddy")
+        if field.data in (self.coworker_ids.data or []) or (
+            self.worker is not None and field.data == self.worker.id
+        ):
+            raise ValidationError("Your buddy must be someone staying behind")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.worker is not None and open_outing_for(self.worker.id) is not None:
+            self.form_errors.append("You are already out. Check in before you check out again")
+            return False
+        return ok
+
+
+class ExtendForm(FlaskForm):
+    minutes = RadioField(
+        "Extend by",
+        choices=[("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour")],
+        validators=[DataRequired("Choose how long to extend by")],
+    )
+    reason = StringField(
+        "Why?",
+        validators=[
+            DataRequired("Say why you need longer"),
+            Length(max=200, message="Keep the reason to 200 characters"),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class WelfareUpdateForm(FlaskForm):
+    text = TextAreaField(
+        "Welfare update",
+        description="A short note, for example: all fine, on the bus back",
+        validators=[
+            DataRequired("Write the update"),
+            Length(max=500, message="Keep the update to 500 characters"),
+        ],
+    )
+
+
+class CheckInForm(FlaskForm):
+    pin = PasswordField(
+        "Your PIN",
+        validators=[Optional(), Length(max=12)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button and the CSRF token: SOS confirmation, acknowledgement, shifts."""
+
+
+class ResolveForm(FlaskForm):
+    outcome = RadioField(
+        "Outcome", choices=list(OUTCOMES.items()), validators=[DataRequired("Choose an outcome")]
+    )
+    minutes = SelectField(
+        "Extend by (for 'contacted, safe, extended')",
+        choices=[("", "Not extending"), ("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours")],
+        default="",
+        coerce=lambda v: int(v) if v else None,
+    )
+    note = TextAreaField(
+        "Note",
+        validators=[
+            DataRequired("Write what happened"),
+            Length(max=1000, message="Keep the note to 1000 characters"),
+        ],
+    )
+
+    def validate_minutes(self, field) -> None:
+        if self.outcome.data == "contacted_safe_extended" and not field.data:
+            raise ValidationError("Choose how long to extend by")

@@ -1,0 +1,321 @@
+"""Lone-working pages: check out, my outing, the whereabouts board, an outing's timeline."""
+
+from datetime import date
+
+from flask import Response, abort, flash, g, make_response, redirect, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import roles_required
+from app.auth.services import staff
+from app.clients.services import search as client_search
+from app.core import clock
+from app.core.htmx import hx_redirect, render
+from app.extensions import db
+from app.lone_working import bp, duty, services
+from app.lone_working.forms import (
+    CheckInForm,
+    CheckOutForm,
+    ConfirmForm,
+    ExtendForm,
+    ResolveForm,
+    WelfareUpdateForm,
+)
+from app.lone_working.models import EscalationStep, Outing
+
+STOP_POLLING = 286  # htmx stops polling on this status
+
+
+def _outing_or_404(outing_id: int) -> Outing:
+    outing = db.get_or_404(Outing, outing_id)
+    if not current_user.can_access_unit(outing.unit_id):
+        abort(404)
+    return outing
+
+
+def _check_out_form() -> CheckOutForm:
+    unit_id = g.unit.id
+    colleagues = [u for u in staff(unit_id) if u.id != current_user.id]
+    on_duty_leads = [u for u in duty.on_duty(unit_id, ("lead",)) if u.id != current_user.id]
+    buddies = on_duty_leads + [u for u in colleagues if u not in on_duty_leads]
+    form = CheckOutForm(
+        worker=current_user,
+        clients=client_search(unit_id),
+        staff=colleagues,
+        buddies=buddies,
+    )
+    if request.method == "GET":
+        form.contact_number.data = form.contact_number.data or current_user.phone
+        form.destination.data = request.args.get("destination", "")[:120] or None
+        form.buddy_id.data = on_duty_leads[0].id if on_duty_leads else 0
+    return form
+
+
+@bp.route("/out/new", methods=["GET", "POST"])
+def check_out():
+    """Check out: where, with whom, back by when. Under 30 seconds on a phone."""
+    current = services.open_outing_for(current_user.id)
+    if request.method == "GET" and current is not None:
+        return redirect(url_for("lone_working.mine"))
+    form = _check_out_form()
+    if form.validate_on_submit():
+        data = {**form.data, "expected_return": form.expected_return}
+        services.check_out(current_user, g.unit.id, data, form.request_key.data)
+        db.session.commit()
+        flash("You are checked out. Check in when you are back.", "success")
+        return hx_redirect(url_for("lone_working.mine"))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "lone_working/check_out.html",
+        "lone_working/_check_out_form.html",
+        status=status,
+        form=form,
+        recent=services.recent_destinations(current_user.id),
+        lead_on_duty=bool(duty.on_duty(g.unit.id, ("lead",))),
+    )
+
+
+@bp.get("/out/mine")
+def mine():
+    """What the phone shows while out: the countdown and the big buttons."""
+    outing = services.open_outing_for(current_user.id)
+    polling = request.args.get("poll") == "1"
+    if outing is None:
+        if polling:
+            return make_response("", STOP_POLLING)
+        return redirect(url_for("home.index"))
+    return _mine_page(outing)
+
+
+def _mine_page(outing: Outing, status: int = 200, **forms) -> Response:
+    return render(
+        "lone_working/mine.html",
+        "lone_working/_mine.html",
+        status=status,
+        outing=outing,
+        level=services.level(outing),
+        now=clock.now(),
+        extend_form=forms.get("extend_form") or ExtendForm(),
+        welfare_form=forms.get("welfare_form") or WelfareUpdateForm(),
+        checkin_form=forms.get("checkin_form") or CheckInForm(),
+        needs_pin=bool(current_user.checkin_pin_hash or current_user.duress_pin_hash),
+        message=forms.get("message"),
+    )
+
+
+def _act(outing_id: int):
+    outing = _outing_or_404(outing_id)
+    if current_user.id not in {p.id for p in outing.people_out()}:
+        abort(403)
+    return outing
+
+
+@bp.post("/out/<int:outing_id>/back")
+def check_in(outing_id: int):
+    """I'm back. A second tap, or a check-in on a closed outing, changes nothing."""
+    outing = _act(outing_id)
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        return _mine_page(outing, 422, checkin_form=form)
+    try:
+        result = services.check_in(outing, current_user, form.pin.data or "")
+    except services.LoneWorkingError as error:
+        db.session.rollback()
+        form.pin.errors = [str(error)]
+        return _mine_page(outing, 422, checkin_form=form)
+    db.session.commit()
+    if result == "already":
+        flash("This outing was already checked in. Nothing has changed.", "success")
+    else:
+        flash("Welcome back. You are checked in.", "success")
+    return hx_redirect(url_for("home.index"))
+
+
+@bp.post("/out/<int:outing_id>/extend")
+def extend(outing_id: int):
+    """Extend by 15, 30 or 60 minutes, with a reason; the remaining steps move."""
+    outing = _act(outing_id)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        try:
+            new = services.extend(outing, current_user, int(form.minutes.data), form.reason.data)
+        except services.LoneWorkingError as error:
+            db.session.rollback()
+            form.minutes.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(f"Extended. You are now due back at {clock.to_london(new):%H:%M}.", "success")
+            return hx_redirect(url_for("lone_working.mine"))
+    return _mine_page(outing, 422, extend_form=form)
+
+
+@bp.post("/out/<int:outing_id>/welfare")
+def welfare(outing_id: int):
+    """Add a welfare update (a short note; it resets no timer)."""
+    outing = _act(outing_id)
+    form = WelfareUpdateForm()
+    if form.validate_on_submit():
+        try:
+            services.welfare_update(outing, current_user, form.text.data)
+        except services.LoneWorkingError as error:
+            db.session.rollback()
+            form.text.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("Welfare update added.", "success")
+            return hx_redirect(url_for("lone_working.mine"))
+    return _mine_page(outing, 422, welfare_form=form)
+
+
+@bp.post("/out/<int:outing_id>/welfare-ok")
+def welfare_ok(outing_id: int):
+    """Answer a welfare check: the next one is an interval from now."""
+    outing = _act(outing_id)
+    ConfirmForm()
+    try:
+        services.welfare_ok(outing, current_user)
+    except services.LoneWorkingError as error:
+        db.session.rollback()
+        return _mine_page(outing, 409, message=str(error))
+    db.session.commit()
+    flash("Thanks. Your welfare check is recorded.", "success")
+    return hx_redirect(url_for("lone_working.mine"))
+
+
+@bp.route("/out/<int:outing_id>/sos", methods=["GET", "POST"])
+def sos(outing_id: int):
+    """SOS: one confirmation, then straight to the top of the ladder."""
+    outing = _act(outing_id)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        services.sos(outing, current_user)
+        db.session.commit()
+        flash("SOS sent. Leads are being alerted now. If you can, call 999.", "success")
+        return hx_redirect(url_for("lone_working.mine"))
+    return render("lone_working/sos.html", "lone_working/_sos.html", outing=outing, form=form)
+
+
+@bp.get("/board")
+def board():
+    """Whereabouts board for the current unit; htmx polls the fragment every 15 s."""
+    outings = services.board(g.unit.id)
+    hide = current_user._get_current_object()
+    visible = [
+        o
+        for o in outings
+        if not (any(s.silent for s in o.steps) and hide.id in {p.id for p in o.people_out()})
+    ]
+    return render(
+        "lone_working/board.html",
+        "lone_working/_board.html",
+        outings=visible,
+        alerts=services.open_alerts(g.unit.id, hide_for=hide),
+        now=clock.now(),
+        levels={o.id: services.level(o) for o in visible},
+        watcher=services.watcher_status(),
+        leads_on_duty=duty.on_duty(g.unit.id, ("lead",)),
+        ack_form=ConfirmForm(),
+    )
+
+
+@bp.post("/board/alerts/<int:step_id>/ack")
+@roles_required("lead", "admin")
+def acknowledge(step_id: int):
+    """The first lead to acknowledge owns the alert; everyone sees who."""
+    step = db.get_or_404(EscalationStep, step_id)
+    if not current_user.can_access_unit(step.outing.unit_id):
+        abort(404)
+    ConfirmForm()
+    if services.acknowledge(step, current_user):
+        db.session.commit()
+        flash("You have acknowledged the alert and own it now.", "success")
+    else:
+        owner = step.acknowledged_by.name if step.acknowledged_by else "another lead"
+        flash(f"{owner} had already acknowledged this alert.", "success")
+    return hx_redirect(url_for("lone_working.outing", outing_id=step.outing_id))
+
+
+@bp.route("/out/<int:outing_id>", methods=["GET"])
+def outing(outing_id: int):
+    """An outing's timeline, and the resolve form for leads."""
+    outing = _outing_or_404(outing_id)
+    return render(
+        "lone_working/outing.html",
+        "lone_working/_timeline.html",
+        outing=outing,
+        items=services.timeline(outing),
+        level=services.level(outing),
+        resolve_form=ResolveForm(),
+        ack_form=ConfirmForm(),
+        can_resolve=current_user.has_role("lead", "admin") and outing.status != "resolved",
+    )
+
+
+@bp.post("/out/<int:outing_id>/resolve")
+@roles_required("lead", "admin")
+def resolve(outing_id: int):
+    """A lead resolves the outing with an outcome and a note."""
+    outing = _outing_or_404(outing_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            services.resolve(
+                outing, current_user, form.outcome.data, form.note.data, form.minutes.data
+            )
+        except services.LoneWorkingError as error:
+            db.session.rollback()
+            form.outcome.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash("Outing resolved.", "success")
+            return hx_redirect(url_for("lone_working.outing", outing_id=outing.id))
+    return render(
+        "lone_working/outing.html",
+        "lone_working/_resolve_form.html",
+        status=422,
+        outing=outing,
+        items=services.timeline(outing),
+        level=services.level(outing),
+        resolve_form=form,
+        ack_form=ConfirmForm(),
+        can_resolve=True,
+    )
+
+
+@bp.get("/out/export.csv")
+@roles_required("lead", "admin")
+def export():
+    """A month of the unit's outings for activity statistics (no client names)."""
+    month = request.args.get("month", "")
+    try:
+        year, mon = (int(part) for part in month.split("-"))
+        date(year, mon, 1)
+    except ValueError:
+        today = clock.london_today()
+        year, mon = today.year, today.month
+    body = services.month_csv(g.unit.id, year, mon)
+    response = make_response(body)
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="outings-{g.unit.short_name.lower()}-{year}-{mon:02d}.csv"'
+    )
+    return response
+
+
+@bp.post("/duty/start")
+def start_shift():
+    """Start a shift in the current unit (one tap on home)."""
+    ConfirmForm()
+    duty.start_shift(current_user, g.unit.id)
+    db.session.commit()
+    flash(f"Your shift in {g.unit.name} has started.", "success")
+    return hx_redirect(url_for("home.index"))
+
+
+@bp.post("/duty/end")
+def end_shift():
+    """End your shift."""
+    ConfirmForm()
+    duty.end_shift(current_user)
+    db.session.commit()
+    flash("Your shift has ended.", "success")
+    return hx_redirect(url_for("home.index"))
