@@ -7,8 +7,14 @@ labels, hints, error messages and the user's own input are always rendered the s
 from typing import Any
 
 from wtforms import BooleanField, Field, Form, SelectFieldBase
+from wtforms.fields.choices import SelectChoice
 
 INPUT_PARAM_KEYS = {"autocomplete", "inputmode", "spellcheck", "autocapitalize", "type", "pattern"}
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _common(field: Field, label_size: str | None) -> dict[str, Any]:

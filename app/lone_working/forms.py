@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core import clock
+from app.core.forms import choices
 from app.lone_working.services import MAX_AHEAD, OUTCOMES, open_outing_for
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
@@ -81,7 +82,7 @@ class CheckOutForm(FlaskForm):
     )
     transport = RadioField(
         "How are you travelling?",
-        choices=[(t, t) for t in TRANSPORT],
+        choices=choices((t, t) for t in TRANSPORT),
         validators=[DataRequired("Choose how you are travelling")],
     )
     contact_number = StringField(
@@ -94,7 +95,7 @@ class CheckOutForm(FlaskForm):
     )
     return_in = RadioField(
         "When will you be back?",
-        choices=RETURN_CHOICES,
+        choices=choices(RETURN_CHOICES),
         validators=[DataRequired("Choose when you will be back")],
     )
     return_at = StringField(
@@ -112,7 +113,7 @@ class CheckOutForm(FlaskForm):
     )
     welfare_interval = SelectField(
         "Welfare checks while out",
-        choices=WELFARE,
+        choices=choices(WELFARE),
         default="",
         coerce=lambda v: int(v) if v else None,
     )
@@ -188,7 +189,7 @@ class CheckOutForm(FlaskForm):
 class ExtendForm(FlaskForm):
     minutes = RadioField(
         "Extend by",
-        choices=[("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour")],
+        choices=choices([("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour")]),
         validators=[DataRequired("Choose how long to extend by")],
     )
     reason = StringField(
@@ -226,11 +227,13 @@ class ConfirmForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     outcome = RadioField(
-        "Outcome", choices=list(OUTCOMES.items()), validators=[DataRequired("Choose an outcome")]
+        "Outcome", choices=choices(OUTCOMES.items()), validators=[DataRequired("Choose an outcome")]
     )
     minutes = SelectField(
         "Extend by (for 'contacted, safe, extended')",
-        choices=[("", "Not extending"), ("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours")],
+        choices=choices(
+            [("", "Not extending"), ("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours")]
+        ),
         default="",
         coerce=lambda v: int(v) if v else None,
     )
