@@ -120,7 +120,7 @@ def setup_session_guard(app: Flask) -> None:
         now = clock.now().timestamp()
         if current_user.is_authenticated:
             idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
-            last_seen = session.get("last_seen", now)
+            last_seen = session.setdefault("last_seen", now)
             if now - last_seen <= idle:
                 if request.args.get("poll") != "1":  # polling is not the person being active
                     session["last_seen"] = now

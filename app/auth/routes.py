@@ -9,6 +9,7 @@ from app.auth.decorators import roles_required
 from app.auth.forms import LoginForm, StaffForm, UnitSwitchForm
 from app.auth.models import User
 from app.auth.services import authenticate, normalise_email, save_user, staff, switch_unit, units
+from app.core import clock
 from app.core.htmx import hx_redirect, render
 from app.core.security import is_safe_next
 from app.extensions import db, limiter
@@ -45,6 +46,7 @@ def login():
         if user is not None:
             session.clear()
             login_user(user)
+            session["last_seen"] = clock.now().timestamp()
             record("login", "staff", user.id, actor=user, unit_id=user.home_unit_id)
             db.session.commit()
             return redirect(next_url or url_for("home.index"), 303)

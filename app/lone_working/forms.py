@@ -137,10 +137,11 @@ class CheckOutForm(FlaskForm):
             self.request_key.data = secrets.token_urlsafe(24)
         self.expected_return: datetime | None = None
 
-    def validate_return_at(self, field) -> None:
+    def _expected_return(self) -> datetime | None:
+        """The expected return from the quick choice or the exact time (UK local), or raise."""
         now = clock.now()
         if self.return_in.data == "exact":
-            match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", field.data or "")
+            match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", self.return_at.data or "")
             if not match or int(match[1]) > 23 or int(match[2]) > 59:
                 raise ValidationError("Enter the time you will be back, like 14:30")
             local_now = clock.to_london(now)
@@ -153,10 +154,10 @@ class CheckOutForm(FlaskForm):
         elif self.return_in.data in {"30", "60", "120", "180"}:
             due = now + timedelta(minutes=int(self.return_in.data))
         else:
-            return
+            return None
         if due - now > MAX_AHEAD:
             raise ValidationError("The time you will be back must be within 12 hours")
-        self.expected_return = due
+        return due
 
     def validate_coworker_ids(self, field) -> None:
         for user_id in field.data or []:
@@ -180,6 +181,11 @@ class CheckOutForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        try:
+            self.expected_return = self._expected_return()
+        except ValidationError as error:
+            self.return_at.errors.append(str(error))
+            ok = False
         if ok and self.worker is not None and open_outing_for(self.worker.id) is not None:
             self.form_errors.append("You are already out. Check in before you check out again")
             return False

@@ -56,11 +56,13 @@ def make_outing(app, make_user):
 
 @pytest.fixture
 def tick(app):
-    """Run one watcher pass at the frozen time; returns the number of steps taken."""
+    """Run one watcher pass at the frozen time (heartbeat, then the ladder); returns steps taken."""
+    from app.lone_working.services import beat
     from app.lone_working.services import tick as run_tick
 
     def run():
         with app.app_context():
+            beat("test-watcher")
             taken = run_tick()
             db.session.remove()
         return taken

@@ -1,0 +1,162 @@
+"""Delivery through the outbox against real local servers: retries, backoff, exactly one send."""
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy import select
+
+from app.extensions import db
+from app.notify.channels import channels_from_config
+from app.notify.models import OutboxMessage
+from app.notify.services import deliver_due, enqueue
+from tests.notify.conftest import SECRET, SERVICE_ID
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def _queue(app, channel, address, n=1):
+    with app.app_context():
+        for i in range(n):
+            enqueue(
+                dedupe_key=f"test:{channel}:{i}",
+                topic="test",
+                topic_id=1,
+                channel=channel,
+                address=address,
+                subject="Waypoint alert",
+                body=f"Alert number {i}",
+            )
+        db.session.commit()
+
+
+def _deliver(app):
+    with app.app_context():
+        result = deliver_due(channels_from_config(app.config))
+        db.session.remove()
+    return result
+
+
+def _rows(app):
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        db.session.expunge_all()
+    return rows
+
+
+def test_email_is_sent_over_smtp_once(app, delivery_config, smtp_server, frozen_clock):
+    frozen_clock(T0)
+    _queue(app, "email", "lead@example.com", n=2)
+    assert _deliver(app)["sent"] == 2
+    assert _deliver(app)["sent"] == 0
+    assert len(smtp_server.messages) == 2
+    assert smtp_server.messages[0]["to"] == ["lead@example.com"]
+    assert "Alert number 0" in smtp_server.messages[0]["body"]
+    assert all(r.status == "sent" and r.attempts == 1 for r in _rows(app))
+
+
+def test_a_failing_smtp_server_is_retried_with_backoff_and_the_message_sent_once(
+    app, delivery_config, smtp_server, frozen_clock
+):
+    frozen_clock(T0)
+    smtp_server.fail_first = 2
+    _queue(app, "email", "lead@example.com")
+    assert _deliver(app)["pending"] == 1
+    row = _rows(app)[0]
+    assert row.status == "pending" and "451" in row.last_error
+    assert row.next_attempt_at == T0 + timedelta(seconds=15)
+    assert _deliver(app)["sent"] == 0  # not due again yet
+    frozen_clock.advance(seconds=15)
+    assert _deliver(app)["pending"] == 1
+    assert _rows(app)[0].next_attempt_at == T0 + timedelta(seconds=45)
+    frozen_clock.advance(seconds=30)
+    assert _deliver(app)["sent"] == 1
+    frozen_clock.advance(minutes=30)
+    _deliver(app)
+    assert len(smtp_server.messages) == 1
+    assert _rows(app)[0].attempts == 3
+
+
+def test_an_unreachable_smtp_server_is_retried(app, delivery_config, frozen_clock):
+    frozen_clock(T0)
+    app.config["SMTP_PORT"] = 1  # nothing listens there
+    _queue(app, "email", "lead@example.com")
+    assert _deliver(app)["pending"] == 1
+    assert "smtp" in _rows(app)[0].last_error
+
+
+def test_sms_goes_through_gov_uk_notify_with_a_signed_request(
+    app, delivery_config, notify_server, frozen_clock
+):
+    frozen_clock(T0)
+    _queue(app, "sms", "07700 900123")
+    assert _deliver(app)["sent"] == 1
+    request = notify_server.requests[0]
+    assert request["path"] == "/v2/notifications/sms"
+    assert request["body"]["phone_number"] == "07700 900123"
+    assert request["body"]["template_id"] == "33333333-3333-3333-3333-333333333333"
+    assert request["body"]["personalisation"] == {"body": "Alert number 0"}
+    token = request["auth"].removeprefix("Bearer ")
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert claims["iss"] == SERVICE_ID
+    assert _rows(app)[0].provider_ref == "notify-1"
+
+
+def test_notify_answering_500_is_retried_and_the_sms_sent_once(
+    app, delivery_config, notify_server, frozen_clock
+):
+    frozen_clock(T0)
+    notify_server.fail_first = 1
+    _queue(app, "sms", "07700 900123")
+    assert _deliver(app)["pending"] == 1
+    assert "500" in _rows(app)[0].last_error
+    frozen_clock.advance(seconds=15)
+    assert _deliver(app)["sent"] == 1
+    frozen_clock.advance(minutes=10)
+    _deliver(app)
+    assert len(notify_server.requests) == 1
+
+
+def test_a_message_is_given_up_after_the_last_attempt_and_shows_as_failed(
+    app, delivery_config, smtp_server, frozen_clock
+):
+    frozen_clock(T0)
+    smtp_server.fail_first = 100
+    _queue(app, "email", "lead@example.com")
+    for _ in range(10):
+        _deliver(app)
+        frozen_clock.advance(minutes=11)
+    row = _rows(app)[0]
+    assert row.status == "failed" and row.attempts == 8
+
+
+def test_a_sender_that_died_mid_send_leaves_the_row_to_be_tried_again(
+    app, delivery_config, smtp_server, frozen_clock
+):
+    frozen_clock(T0)
+    _queue(app, "email", "lead@example.com")
+    with app.app_context():
+        from app.notify.services import _claim
+
+        assert len(_claim(T0, 10)) == 1  # claimed, then the process "crashed"
+        db.session.remove()
+    assert _deliver(app)["sent"] == 0  # still claimed by the dead sender
+    frozen_clock.advance(minutes=3)
+    assert _deliver(app)["sent"] == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_same_decision_cannot_queue_a_message_twice(app):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    _queue(app, "email", "lead@example.com")
+    with pytest.raises(IntegrityError), app.app_context():
+        enqueue(
+            dedupe_key="test:email:0",
+            topic="test",
+            topic_id=1,
+            channel="email",
+            address="lead@example.com",
+            body="again",
+        )
+        db.session.commit()
