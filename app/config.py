@@ -88,6 +88,7 @@ def from_environment(instance_path: Path) -> dict:
         "LONE_WORKING_LADDER": env.get("LONE_WORKING_LADDER", ""),
         "LONE_WORKING_RESEND_MINUTES": int(env.get("LONE_WORKING_RESEND_MINUTES", "5")),
         "WATCHER_INTERVAL_SECONDS": float(env.get("WATCHER_INTERVAL_SECONDS", "5")),
+        "WATCHER_BATCH": int(env.get("WATCHER_BATCH", "500")),
         # Messages: GOV.UK Notify (SMS and email) and/or SMTP (email).
         "NOTIFY_API_KEY": env.get("NOTIFY_API_KEY", ""),
         "NOTIFY_BASE_URL": env.get("NOTIFY_BASE_URL", ""),

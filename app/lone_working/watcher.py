@@ -25,12 +25,13 @@ def run_once(app: Flask, name: str, channels=None) -> dict:
     """One pass: heartbeat, ladder tick, outbox delivery. Returns what happened."""
     channels = channels if channels is not None else channels_from_config(app.config)
     services.beat(name)
-    taken = services.tick(clock.now())
+    taken = services.tick(clock.now(), batch=app.config["WATCHER_BATCH"])
     sent = deliver_due(channels)
     return {"steps": taken, **sent}
 
 
 def watch(app: Flask, interval: float, passes: int | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     name = f"{socket.gethostname()}:{os.getpid()}"
     channels = channels_from_config(app.config)
     log.info("watcher %s started; interval %.1fs; channels %s", name, interval, sorted(channels))

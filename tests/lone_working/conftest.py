@@ -123,3 +123,6 @@ def channels(app):
     )
     yield
     app.config.update(saved)
+
+
+from tests.fakes import delivery_config, notify_server, smtp_server  # noqa: E402,F401

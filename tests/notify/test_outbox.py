@@ -9,7 +9,7 @@ from app.extensions import db
 from app.notify.channels import channels_from_config
 from app.notify.models import OutboxMessage
 from app.notify.services import deliver_due, enqueue
-from tests.notify.conftest import SECRET, SERVICE_ID
+from tests.fakes import SECRET, SERVICE_ID
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
