@@ -34,10 +34,8 @@ run: install
 	@$(BIN)/flask --app wsgi db upgrade
 	@echo "==> Seeding demo data if the database has no staff yet"
 	@$(BIN)/flask --app wsgi demo seed
-	@echo "==> Serving Waypoint on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
-	@exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
-		--access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' \
-		wsgi:app
+	@echo "==> Serving Waypoint on http://127.0.0.1:$(PORT) with the escalation watcher (Ctrl+C stops both)"
+	@WAYPOINT_PORT=$(PORT) exec $(BIN)/honcho --no-colour -f Procfile start
 
 test: install
 	@echo "==> Running the tests on $${DATABASE_URL:-SQLite}"

@@ -107,3 +107,64 @@ class StaffForm(FlaskForm):
 
 class UnitSwitchForm(FlaskForm):
     """Only the CSRF token: the unit comes from the URL."""
+
+
+PIN_PATTERN = r"^\d{4,6}$"
+
+
+class ProfileForm(FlaskForm):
+    """A person's own phone number and lone-working PINs; changes need their password."""
+
+    phone = StringField(
+        "Mobile phone number",
+        description="Lone-working prompts and alerts are sent here",
+        validators=[
+            Optional(),
+            Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123"),
+        ],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "type": "tel"},
+    )
+    checkin_pin = PasswordField(
+        "Check-in PIN",
+        description="4 to 6 digits, asked for when you check in. Leave empty to keep it",
+        validators=[Optional(), Regexp(PIN_PATTERN, message="PIN must be 4 to 6 digits")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    duress_pin = PasswordField(
+        "Duress PIN",
+        description=(
+            "Entered instead of your check-in PIN if someone is making you check in: the phone "
+            "shows a normal check-in, and leads are alerted silently. Leave empty to keep it"
+        ),
+        validators=[Optional(), Regexp(PIN_PATTERN, message="PIN must be 4 to 6 digits")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    password = PasswordField(
+        "Your password",
+        description="To confirm it is you",
+        validators=[DataRequired("Enter your password to save changes")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user = user
+
+    def validate_password(self, field) -> None:
+        if self._user is not None and not self._user.check_password(field.data or ""):
+            raise ValidationError("That password is not right")
+
+    def validate_duress_pin(self, field) -> None:
+        if not field.data:
+            return
+        if field.data == self.checkin_pin.data:
+            raise ValidationError("The duress PIN must be different from the check-in PIN")
+        has_checkin = self.checkin_pin.data or (self._user and self._user.checkin_pin_hash)
+        if not has_checkin:
+            raise ValidationError("Set a check-in PIN first, so the PIN box appears at check-in")
+        if (
+            self._user
+            and self._user.pin_matches(field.data) == "checkin"
+            and not self.checkin_pin.data
+        ):
+            raise ValidationError("The duress PIN must be different from the check-in PIN")

@@ -6,9 +6,17 @@ from flask_login import current_user, login_user, logout_user
 from app.audit.services import record
 from app.auth import bp
 from app.auth.decorators import roles_required
-from app.auth.forms import LoginForm, StaffForm, UnitSwitchForm
+from app.auth.forms import LoginForm, ProfileForm, StaffForm, UnitSwitchForm
 from app.auth.models import User
-from app.auth.services import authenticate, normalise_email, save_user, staff, switch_unit, units
+from app.auth.services import (
+    authenticate,
+    normalise_email,
+    save_profile,
+    save_user,
+    staff,
+    switch_unit,
+    units,
+)
 from app.core import clock
 from app.core.htmx import hx_redirect, render
 from app.core.security import is_safe_next
@@ -134,3 +142,17 @@ def staff_new():
 def staff_edit(user_id: int):
     """Change an account, reset its password or deactivate it."""
     return _staff_form_page(db.get_or_404(User, user_id))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    """Your phone number and lone-working PINs."""
+    me = current_user._get_current_object()
+    form = ProfileForm(obj=me, user=me)
+    if form.validate_on_submit():
+        save_profile(me, form.phone.data, form.checkin_pin.data, form.duress_pin.data)
+        db.session.commit()
+        flash("Your details are saved.", "success")
+        return hx_redirect(url_for("home.index"))
+    status = 422 if request.method == "POST" else 200
+    return render("auth/profile.html", "auth/_profile_form.html", status=status, form=form)

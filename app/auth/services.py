@@ -86,6 +86,32 @@ def save_user(user: User, data: dict, actor: User | None, password: str | None =
     return user
 
 
+def save_profile(user: User, phone: str, checkin_pin: str, duress_pin: str) -> None:
+    """Change one's own phone and PINs; the audit row says which changed, never the PINs."""
+    from werkzeug.security import generate_password_hash
+
+    changes = {}
+    phone = (phone or "").strip()
+    if phone != user.phone:
+        changes["phone"] = [user.phone, phone]
+        user.phone = phone
+    if checkin_pin:
+        user.checkin_pin_hash = generate_password_hash(checkin_pin)
+        changes["checkin_pin"] = "(changed)"
+    if duress_pin:
+        user.duress_pin_hash = generate_password_hash(duress_pin)
+        changes["duress_pin"] = "(changed)"
+    if changes:
+        record(
+            "update_profile",
+            "staff",
+            user.id,
+            changes=changes,
+            actor=user,
+            unit_id=user.home_unit_id,
+        )
+
+
 # The unit a person is working in now is kept in their session, one tap to change.
 SESSION_UNIT_KEY = "unit_id"
 
