@@ -88,10 +88,11 @@ def seed_demo() -> list[User]:
         )
 
     today = clock.london_today()
+    clients = []
     for (full, preferred, room, step_down, unit, key_worker, days), number in zip(
         CLIENTS, demo_nhs_numbers(len(CLIENTS)), strict=True
     ):
-        save_client(
+        client = save_client(
             Client(),
             {
                 "full_name": full,
@@ -106,8 +107,32 @@ def seed_demo() -> list[User]:
                 "discharged_on": None,
             },
         )
+        clients.append(client)
+    _demo_lone_working(people, clients, units)
     db.session.commit()
     return people
+
+
+def _demo_lone_working(people: list[User], clients: list[Client], units: list[Unit]) -> None:
+    """The head OT on shift, and the assistant out shopping with two clients, due back soon."""
+    from app.lone_working import duty, services
+
+    head_ot, assistant = people[3], people[1]
+    duty.start_shift(head_ot, units[0].id)
+    services.check_out(
+        assistant,
+        units[0].id,
+        {
+            "destination": "Sainsbury's, London Road",
+            "purpose": "Weekly shop for the cooking group",
+            "transport": "Walking",
+            "contact_number": assistant.phone,
+            "buddy_id": head_ot.id,
+            "client_ids": [clients[1].id, clients[4].id],
+            "expected_return": clock.now() + timedelta(minutes=45),
+        },
+        "demo-outing-1",
+    )
 
 
 __all__ = ["DEMO_PASSWORD", "demo_nhs_numbers", "seed_demo"]

@@ -65,21 +65,13 @@ def select_params(
     return params
 
 
-def radio_params(
-    field: SelectFieldBase, conditional: dict[str, Any] | None = None, **extra: Any
-) -> dict[str, Any]:
-    """A radios group; ``conditional`` maps a value to HTML revealed when it is chosen."""
-    conditional = conditional or {}
-    items = []
-    for choice in field.iter_choices():
-        item: dict[str, Any] = {
-            "value": choice.value,
-            "text": choice.label,
-            "checked": choice.selected,
-        }
-        if choice.value in conditional:
-            item["conditional"] = {"html": conditional[choice.value]}
-        items.append(item)
+def radio_params(field: SelectFieldBase, **extra: Any) -> dict[str, Any]:
+    """A radios group (no conditional reveals: nhsuk-frontend marks them aria-expanded, which
+    axe reports as a critical misuse of ARIA on a radio)."""
+    items = [
+        {"value": choice.value, "text": choice.label, "checked": choice.selected}
+        for choice in field.iter_choices()
+    ]
     params: dict[str, Any] = {
         "idPrefix": field.id,
         "name": field.name,
@@ -94,12 +86,10 @@ def radio_params(
     return params
 
 
-def checkbox_params(field: Field, conditional: Any = None, **extra: Any) -> dict[str, Any]:
+def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
     """A single yes/no checkbox (BooleanField) or a group (a multi-select of checkboxes)."""
     if isinstance(field, BooleanField):
         items = [{"value": "y", "text": field.label.text, "checked": bool(field.data)}]
-        if conditional:
-            items[0]["conditional"] = {"html": conditional}
         params: dict[str, Any] = {"idPrefix": field.id, "name": field.name, "items": items}
         if field.description:
             params["hint"] = {"text": field.description}

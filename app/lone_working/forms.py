@@ -100,7 +100,7 @@ class CheckOutForm(FlaskForm):
     )
     return_at = StringField(
         "Back by (24-hour clock)",
-        description="For example 14:30",
+        description="If you chose 'At a time'. For example 14:30",
         validators=[Optional()],
         render_kw={"type": "time", "autocomplete": "off"},
     )
@@ -108,6 +108,7 @@ class CheckOutForm(FlaskForm):
     alarm_carried = BooleanField("I am carrying a Trust lone-worker alarm")
     alarm_device_id = StringField(
         "Alarm device number",
+        description="If you carry one",
         validators=[Optional(), Length(max=40)],
         render_kw={"autocomplete": "off"},
     )
