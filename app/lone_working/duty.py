@@ -2,6 +2,7 @@
 
 from sqlalchemy import or_, select
 
+from app.audit.services import record
 from app.auth.models import User, staff_cover
 from app.core import clock
 from app.extensions import db
@@ -23,6 +24,7 @@ def start_shift(user: User, unit_id: int) -> DutyShift:
         current.ended_at = clock.now()
     shift = DutyShift(user_id=user.id, unit_id=unit_id, started_at=clock.now())
     db.session.add(shift)
+    record("start_shift", "staff", user.id, actor=user, unit_id=unit_id)
     return shift
 
 
@@ -30,6 +32,7 @@ def end_shift(user: User) -> DutyShift | None:
     current = open_shift(user.id)
     if current is not None:
         current.ended_at = clock.now()
+        record("end_shift", "staff", user.id, actor=user, unit_id=current.unit_id)
     return current
 
 

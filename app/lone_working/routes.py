@@ -238,11 +238,13 @@ def acknowledge(step_id: int):
 def outing(outing_id: int):
     """An outing's timeline, and the resolve form for leads."""
     outing = _outing_or_404(outing_id)
+    me = current_user._get_current_object()
     return render(
         "lone_working/outing.html",
         "lone_working/_timeline.html",
         outing=outing,
-        items=services.timeline(outing),
+        items=services.timeline(outing, me),
+        hide_duress=services.hides_duress_from(outing, me),
         level=services.level(outing),
         resolve_form=ResolveForm(),
         ack_form=ConfirmForm(),
@@ -273,7 +275,8 @@ def resolve(outing_id: int):
         "lone_working/_resolve_form.html",
         status=422,
         outing=outing,
-        items=services.timeline(outing),
+        items=services.timeline(outing, current_user._get_current_object()),
+        hide_duress=False,
         level=services.level(outing),
         resolve_form=form,
         ack_form=ConfirmForm(),

@@ -501,6 +501,7 @@ def welfare_update(outing: Outing, actor: User, text: str) -> None:
     if not ladder_running(outing):
         raise LoneWorkingError("This outing is already closed.")
     _event(outing, "welfare_update", actor, text.strip())
+    record("welfare_update", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
 
 
 def welfare_ok(outing: Outing, actor: User) -> None:
@@ -512,6 +513,7 @@ def welfare_ok(outing: Outing, actor: User) -> None:
     outing.last_welfare_at = clock.now()
     outing.next_step_at = next_step_at(outing)
     _event(outing, "welfare_ok", actor)
+    record("welfare_ok", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
 
 
 def sos(outing: Outing, actor: User) -> bool:
@@ -657,9 +659,27 @@ def recent_destinations(user_id: int, limit: int = 5) -> list[str]:
     return [row.destination for row in rows]
 
 
-def timeline(outing: Outing) -> list[dict]:
+def hides_duress_from(outing: Outing, viewer: User) -> bool:
+    """A worker who used the duress PIN must see nothing of what it raised."""
+    return any(s.silent for s in outing.steps) and viewer.id in {p.id for p in outing.people_out()}
+
+
+def timeline(outing: Outing, viewer: User | None = None) -> list[dict]:
     """Events, ladder steps and every message with its delivery result, oldest first."""
     from app.notify.models import OutboxMessage
+
+    if viewer is not None and hides_duress_from(outing, viewer):
+        silent = {s.step_key for s in outing.steps if s.silent}
+        return [
+            item
+            for item in timeline(outing)
+            if not (
+                item["data"].get("silent")
+                or item["data"].get("step") in silent
+                or item["kind"] == "message"
+                and item["data"].get("step") in silent
+            )
+        ]
 
     items = [
         {"at": e.at, "kind": e.kind, "text": e.text, "actor": e.actor, "data": e.data}
@@ -677,7 +697,10 @@ def timeline(outing: Outing) -> list[dict]:
                 "text": f"{message.channel.upper()} to {message.address}: {message.status}"
                 + (f" ({message.last_error})" if message.last_error else ""),
                 "actor": None,
-                "data": {"attempts": message.attempts},
+                "data": {
+                    "attempts": message.attempts,
+                    "step": ":".join(message.dedupe_key.split(":")[2:-3]),
+                },
             }
         )
     for step in outing.steps:

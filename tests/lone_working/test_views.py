@@ -399,3 +399,57 @@ def test_the_buddy_defaults_to_the_lead_on_duty(web, make_user, app, clock_at):
     web.login(worker)
     selected = soup(web.get("/out/new")).select_one("#buddy_id option[selected]")
     assert selected["value"] == str(lead.id)
+
+
+def test_a_worker_who_used_the_duress_pin_sees_nothing_of_it_on_the_outing_page(
+    app, web, make_user, make_outing, clock_at, channels
+):
+    worker, lead = make_user("ot"), make_user("lead")
+    with app.app_context():
+        person = db.session.get(User, worker.id)
+        person.checkin_pin_hash = generate_password_hash("2468")
+        person.duress_pin_hash = generate_password_hash("1357")
+        db.session.commit()
+    outing_id = make_outing(worker=worker, buddy=lead)
+    web.login(worker)
+    web.post(f"/out/{outing_id}/back", {"pin": "1357"})
+    page = web.get(f"/out/{outing_id}").get_data(as_text=True)
+    for hidden in ("duress", "Escalation", "SMS to", "Escalated"):
+        assert hidden not in page, hidden
+    web.post("/logout")
+    web._token = None
+    web.login(lead)
+    assert "duress" in web.get(f"/out/{outing_id}").get_data(as_text=True)
+
+
+def test_alert_messages_carry_initials_place_and_time_but_no_client_name(
+    app, make_user, make_client, make_outing, clock_at, tick, outbox, channels
+):
+    client = make_client("JS", full_name="Jeremy Stonebridge", preferred_name="Jez")
+    outing_id = make_outing(clients=[client], destination="Market Street")
+    clock_at.advance(minutes=60)
+    tick()
+    (message, *_) = outbox(outing_id)
+    assert "JS" in message.body and "Market Street" in message.body and "11:00" in message.body
+    assert "Jeremy" not in message.body and "Stonebridge" not in message.body
+    assert "Jez" not in message.body
+
+
+def test_the_board_says_when_no_lead_is_on_duty(web, make_user, clock_at):
+    web.login(make_user("ot"))
+    assert "No lead is on duty" in web.get("/board").get_data(as_text=True)
+
+
+def test_every_lone_working_change_writes_an_audit_row(app, web, make_user, make_outing, clock_at):
+    from app.audit.models import AuditEvent
+
+    worker = make_user("ot")
+    web.login(worker)
+    web.post("/duty/start")
+    outing_id = make_outing(worker=worker)
+    web.post(f"/out/{outing_id}/welfare", {"text": "All fine"})
+    web.post(f"/out/{outing_id}/extend", {"minutes": "15", "reason": "Queue"})
+    web.post(f"/out/{outing_id}/back", {})
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"start_shift", "check_out", "welfare_update", "extend", "check_in"} <= actions
