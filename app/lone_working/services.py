@@ -262,12 +262,13 @@ def fire(
 def advance(outing: Outing, now: datetime) -> int:
     """Take every step that has come due and resend unanswered alerts; returns steps taken."""
     taken = 0
+    raced = False
     if ladder_running(outing):
         fired = {s.step_key for s in outing.steps}
         for planned in sorted(planned_steps(outing), key=lambda p: p.at):
             if planned.at <= now and planned.key not in fired:
                 s = planned.step
-                if fire(
+                step = fire(
                     outing,
                     planned.key,
                     level=s.level,
@@ -276,14 +277,17 @@ def advance(outing: Outing, now: datetime) -> int:
                     message=s.message,
                     needs_ack=s.needs_ack,
                     now=now,
-                ):
-                    taken += 1
+                )
+                taken += step is not None
+                raced = raced or step is None
     for step in unacknowledged(outing):
         due = step.last_sent_at + resend_interval() <= now
         if due and (outing.status in OPEN_STATUSES or step.reason == "duress"):
             step.resends += 1
             step.last_sent_at = now
             _queue_messages(outing, step, step.resends)
+    if raced:  # someone else took a step: read the steps again before planning the next look
+        db.session.expire(outing, ["steps"])
     outing.next_step_at = next_step_at(outing)
     return taken
 
@@ -296,6 +300,7 @@ def tick(now: datetime | None = None, batch: int = 500) -> int:
     """
     now = now or clock.now()
     taken = 0
+    seen: set[int] = set()
     while True:
         query = (
             select(Outing)
@@ -310,11 +315,14 @@ def tick(now: datetime | None = None, batch: int = 500) -> int:
                 selectinload(Outing.buddy),
             )
         )
+        if seen:  # never take the same outing twice in one pass
+            query = query.where(Outing.id.not_in(seen))
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Outing)
         outings = db.session.scalars(query).all()
         for outing in outings:
             taken += advance(outing, now)
+            seen.add(outing.id)
         db.session.commit()
         if len(outings) < batch:
             return taken
