@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -141,8 +142,22 @@ def level(outing: Outing, now: datetime | None = None) -> str:
 # --- deciding and sending --------------------------------------------------------------------
 
 
-def _recipients(outing: Outing, names: list[str]) -> list[User]:
+Cache = dict  # per watcher pass: (query, unit id) -> users, the same for every outing of a unit
+
+
+def _cached(cache: Cache, key: tuple, load) -> list[User]:
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def _recipients(outing: Outing, names: list[str], cache: Cache) -> list[User]:
     out_now = {p.id for p in outing.people_out()}
+    unit = outing.unit_id
+
+    def everyone() -> list[User]:
+        return _cached(cache, ("all", unit), lambda: unit_leads_and_admins(unit))
+
     people: dict[int, User] = {}
 
     def add(users, include_out=False):
@@ -156,13 +171,13 @@ def _recipients(outing: Outing, names: list[str]) -> list[User]:
         elif name == "buddy":
             add([outing.buddy])
         elif name == "leads_on_duty":
-            leads = [u for u in on_duty(outing.unit_id, ("lead",)) if u.id not in out_now]
-            add(leads or unit_leads_and_admins(outing.unit_id))
+            on = _cached(cache, ("duty", unit), lambda: on_duty(unit, ("lead",)))
+            add([u for u in on if u.id not in out_now] or everyone())
         elif name == "all_leads":
-            add(unit_leads_and_admins(outing.unit_id))
+            add(everyone())
     if not people and names != ["worker"]:
         # Nobody left to tell (e.g. the buddy is out too): never let a step go unheard.
-        add(unit_leads_and_admins(outing.unit_id))
+        add(everyone())
     return list(people.values())
 
 
@@ -177,7 +192,7 @@ def compose(outing: Outing, message: str, reason: str) -> str:
     )
 
 
-def _queue_messages(outing: Outing, step: EscalationStep, send_no: int) -> int:
+def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: Cache) -> int:
     names = step.recipients.split(",") if step.recipients else []
     if send_no > 0 and ladder_exhausted(outing):
         names = [*names, "all_leads"]
@@ -185,7 +200,7 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int) -> int:
     body = compose(outing, step.message, step.reason)
     subject = f"Waypoint lone-working alert: {step.level.upper()}"
     queued = 0
-    for person in _recipients(outing, names):
+    for person in _recipients(outing, names, cache):
         for channel in ("sms", "email"):
             address = person.phone if channel == "sms" else person.email
             if channel not in channels or not address:
@@ -209,6 +224,27 @@ def ladder_exhausted(outing: Outing) -> bool:
     return all(p.key in fired for p in planned_steps(outing) if p.reason == "overdue")
 
 
+def _insert_step(values: dict) -> EscalationStep | None:
+    """Insert a step row unless its (outing, step) key exists; the new row, or None."""
+    dialect = db.engine.dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = (
+            module.insert(EscalationStep)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["outing_id", "step_key"])
+            .returning(EscalationStep)
+        )
+        return db.session.scalars(statement).first()
+    step = EscalationStep(**values)  # other databases: a savepoint settles the race
+    try:
+        with db.session.begin_nested():
+            db.session.add(step)
+    except IntegrityError:
+        return None
+    return step
+
+
 def fire(
     outing: Outing,
     key: str,
@@ -220,29 +256,33 @@ def fire(
     needs_ack: bool,
     now: datetime,
     silent: bool = False,
+    cache: Cache | None = None,
 ) -> EscalationStep | None:
-    """Take a step unless it was already taken; None when it was (by us or anyone else)."""
-    step = EscalationStep(
-        outing_id=outing.id,
-        step_key=key,
-        level=level,
-        reason=reason,
-        fired_at=now,
-        last_sent_at=now,
-        needs_ack=needs_ack,
-        silent=silent,
-        recipients=",".join(recipients),
-        message=message,
+    """Take a step unless it was already taken; None when it was (by us or anyone else).
+
+    The step row goes in with INSERT .. ON CONFLICT DO NOTHING on the unique (outing, step) key:
+    whoever inserts it has decided, and only they queue its messages.
+    """
+    step = _insert_step(
+        {
+            "outing_id": outing.id,
+            "step_key": key,
+            "level": level,
+            "reason": reason,
+            "fired_at": now,
+            "last_sent_at": now,
+            "needs_ack": needs_ack,
+            "silent": silent,
+            "recipients": ",".join(recipients),
+            "message": message,
+            "resends": 0,
+        }
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(step)
-            db.session.flush()
-    except IntegrityError:
+    if step is None:
         return None
     if step not in outing.steps:
         outing.steps.append(step)
-    queued = _queue_messages(outing, step, 0)
+    queued = _queue_messages(outing, step, 0, {} if cache is None else cache)
     if level in ("amber", "red", "sos"):
         outing.status = ESCALATED if outing.status in OPEN_STATUSES else outing.status
     elif outing.status == OUT:
@@ -259,8 +299,9 @@ def fire(
     return step
 
 
-def advance(outing: Outing, now: datetime) -> int:
+def advance(outing: Outing, now: datetime, cache: Cache | None = None) -> int:
     """Take every step that has come due and resend unanswered alerts; returns steps taken."""
+    cache = {} if cache is None else cache
     taken = 0
     raced = False
     if ladder_running(outing):
@@ -277,6 +318,7 @@ def advance(outing: Outing, now: datetime) -> int:
                     message=s.message,
                     needs_ack=s.needs_ack,
                     now=now,
+                    cache=cache,
                 )
                 taken += step is not None
                 raced = raced or step is None
@@ -285,7 +327,7 @@ def advance(outing: Outing, now: datetime) -> int:
         if due and (outing.status in OPEN_STATUSES or step.reason == "duress"):
             step.resends += 1
             step.last_sent_at = now
-            _queue_messages(outing, step, step.resends)
+            _queue_messages(outing, step, step.resends, cache)
     if raced:  # someone else took a step: read the steps again before planning the next look
         db.session.expire(outing, ["steps"])
     outing.next_step_at = next_step_at(outing)
@@ -301,6 +343,7 @@ def tick(now: datetime | None = None, batch: int = 500) -> int:
     now = now or clock.now()
     taken = 0
     seen: set[int] = set()
+    cache: Cache = {}
     while True:
         query = (
             select(Outing)
@@ -320,9 +363,11 @@ def tick(now: datetime | None = None, batch: int = 500) -> int:
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Outing)
         outings = db.session.scalars(query).all()
-        for outing in outings:
-            taken += advance(outing, now)
-            seen.add(outing.id)
+        # One flush for the whole batch at commit, not one per step.
+        with db.session.no_autoflush:
+            for outing in outings:
+                taken += advance(outing, now, cache)
+                seen.add(outing.id)
         db.session.commit()
         if len(outings) < batch:
             return taken
