@@ -194,7 +194,7 @@ def baselines(batch: int) -> tuple[float, float]:
     db.session.commit()
     for _ in range(25):
         start = time.perf_counter()
-        assert services.tick(quiet, batch) == 0
+        assert services.tick(quiet, batch).steps == 0
         empty.append(time.perf_counter() - start)
     db.session.remove()
     return statistics.median(selects), statistics.median(empty[5:])
@@ -272,7 +272,7 @@ def main() -> None:
             before = statements[0]
             sim.run_from(at)
             start = time.perf_counter()
-            taken = services.tick(at, batch)
+            taken = services.tick(at, batch).steps
             wall = time.perf_counter() - start
             sim.freeze(at + timedelta(seconds=wall))
             stmts = statements[0] - before

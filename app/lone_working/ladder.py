@@ -109,8 +109,12 @@ def parse(raw: list[dict] | str | None) -> tuple[Step, ...]:
             raise LadderError(f"bad ladder step {step.key}: level or minutes")
         if not set(step.recipients) <= set(RECIPIENTS) or not set(step.channels) <= set(CHANNELS):
             raise LadderError(f"bad ladder step {step.key}: recipients or channels")
-        if ":" in step.key or step.key in ("sos", "duress"):
-            raise LadderError(f"bad ladder step key {step.key!r}")
+        if ":" in step.key or step.key.startswith(("sos", "duress")) or len(step.key) > 40:
+            raise LadderError(f"bad ladder step key {step.key!r}: at most 40 characters, no ':'")
+        if len(step.message) > 300:
+            raise LadderError(
+                f"ladder step {step.key}: the message must be 300 characters or fewer"
+            )
         steps.append(step)
     steps.sort(key=lambda s: s.after_minutes)
     if len({s.key for s in steps}) != len(steps):

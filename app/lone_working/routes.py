@@ -187,9 +187,15 @@ def sos(outing_id: int):
     outing = _act(outing_id)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        services.sos(outing, current_user)
+        if services.sos(outing, current_user):
+            flash("SOS sent. Leads are being alerted now. If you can, call 999.", "success")
+        else:
+            flash(
+                "Your SOS is already being sent to the leads until one of them answers. "
+                "If you can, call 999.",
+                "success",
+            )
         db.session.commit()
-        flash("SOS sent. Leads are being alerted now. If you can, call 999.", "success")
         return hx_redirect(url_for("lone_working.mine"))
     return render("lone_working/sos.html", "lone_working/_sos.html", outing=outing, form=form)
 

@@ -9,6 +9,7 @@ same transaction: a crash loses nothing, and a second watcher cannot decide the 
 
 import csv
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +39,8 @@ from app.lone_working.models import (
 )
 from app.notify.channels import available_channels
 from app.notify.services import enqueue
+
+log = logging.getLogger("waypoint.lone_working")
 
 LEVEL_ORDER = {"ok": 0, "due": 1, "amber": 2, "red": 3, "sos": 4}
 MAX_AHEAD = timedelta(hours=12)
@@ -115,25 +118,44 @@ def unacknowledged(outing: Outing) -> list[EscalationStep]:
     return [s for s in outing.steps if s.needs_ack and s.acknowledged_at is None]
 
 
+PANIC_REASONS = ("sos", "duress")
+
+
+def keeps_resending(outing: Outing, step: EscalationStep) -> bool:
+    """An unacknowledged alert is sent again while the outing is open; an SOS or duress alert
+    whatever the outing's state, until a lead acknowledges it."""
+    return (
+        step.needs_ack
+        and step.acknowledged_at is None
+        and (outing.status in OPEN_STATUSES or step.reason in PANIC_REASONS)
+    )
+
+
 def next_step_at(outing: Outing) -> datetime | None:
     """The earliest moment the watcher must look at this outing again, or None."""
-    if outing.status == RESOLVED:
-        return None
     fired = {s.step_key for s in outing.steps}
     moments = []
     if ladder_running(outing):
         moments += [p.at for p in planned_steps(outing) if p.key not in fired]
-    resending = outing.status in OPEN_STATUSES  # after a check-in only duress keeps resending
-    for step in unacknowledged(outing):
-        if resending or step.reason == "duress":
-            moments.append(step.last_sent_at + resend_interval())
+    moments += [
+        s.last_sent_at + resend_interval() for s in outing.steps if keeps_resending(outing, s)
+    ]
     return min(moments) if moments else None
 
 
+def _current(outing: Outing, step: EscalationStep) -> bool:
+    """Steps of this episode and welfare cycle, and panic alerts nobody has acknowledged."""
+    if step.reason in PANIC_REASONS:
+        return step.acknowledged_at is None
+    if step.reason == "welfare":
+        return step.step_key.startswith(f"w{int(outing.last_welfare_at.timestamp())}:")
+    return step.step_key.startswith(f"e{outing.episode}:")
+
+
 def level(outing: Outing, now: datetime | None = None) -> str:
-    """The board's colour: ok, due, amber, red or sos."""
+    """The board's colour now: ok, due, amber, red or sos."""
     now = now or clock.now()
-    levels = [s.level for s in outing.steps]
+    levels = [s.level for s in outing.steps if _current(outing, s)]
     if ladder_running(outing) and now >= outing.expected_return:
         levels.append("due")
     return max(levels, key=LEVEL_ORDER.__getitem__, default="ok")
@@ -322,9 +344,8 @@ def advance(outing: Outing, now: datetime, cache: Cache | None = None) -> int:
                 )
                 taken += step is not None
                 raced = raced or step is None
-    for step in unacknowledged(outing):
-        due = step.last_sent_at + resend_interval() <= now
-        if due and (outing.status in OPEN_STATUSES or step.reason == "duress"):
+    for step in outing.steps:
+        if keeps_resending(outing, step) and step.last_sent_at + resend_interval() <= now:
             step.resends += 1
             step.last_sent_at = now
             _queue_messages(outing, step, step.resends, cache)
@@ -334,43 +355,77 @@ def advance(outing: Outing, now: datetime, cache: Cache | None = None) -> int:
     return taken
 
 
-def tick(now: datetime | None = None, batch: int = 500) -> int:
-    """One watcher pass: take every due step of every outing. Returns the steps taken.
+@dataclass
+class TickResult:
+    steps: int = 0
+    failed: list[int] | None = None  # outings that could not be processed this pass
+
+
+def _due_outings(now: datetime, batch: int, seen: set[int], ids: list[int] | None = None):
+    query = (
+        select(Outing)
+        .where(Outing.next_step_at.is_not(None), Outing.next_step_at <= now)
+        .order_by(Outing.next_step_at, Outing.id)
+        .limit(batch)
+        .options(
+            selectinload(Outing.steps),
+            selectinload(Outing.clients),
+            selectinload(Outing.coworkers),
+            selectinload(Outing.worker),
+            selectinload(Outing.buddy),
+        )
+    )
+    if seen:  # never take the same outing twice in one pass
+        query = query.where(Outing.id.not_in(seen))
+    if ids is not None:
+        query = query.where(Outing.id.in_(ids))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Outing)
+    return db.session.scalars(query).all()
+
+
+def _advance_all(outings, now: datetime, cache: Cache) -> int:
+    with db.session.no_autoflush:  # one flush for the whole batch at commit, not one per step
+        taken = sum(advance(outing, now, cache) for outing in outings)
+    db.session.commit()
+    return taken
+
+
+def tick(now: datetime | None = None, batch: int = 500) -> TickResult:
+    """One watcher pass: take every due step of every outing.
 
     On PostgreSQL the outings are claimed with FOR UPDATE SKIP LOCKED, so several watchers share
     the work and never hold the same outing; the unique (outing, step) key settles any race.
+    If a batch fails, its outings are retried one at a time so that one bad outing cannot hold
+    up the others; one that still fails is looked at again in a minute and reported.
     """
     now = now or clock.now()
-    taken = 0
+    result = TickResult(failed=[])
     seen: set[int] = set()
     cache: Cache = {}
     while True:
-        query = (
-            select(Outing)
-            .where(Outing.next_step_at.is_not(None), Outing.next_step_at <= now)
-            .order_by(Outing.next_step_at, Outing.id)
-            .limit(batch)
-            .options(
-                selectinload(Outing.steps),
-                selectinload(Outing.clients),
-                selectinload(Outing.coworkers),
-                selectinload(Outing.worker),
-                selectinload(Outing.buddy),
-            )
-        )
-        if seen:  # never take the same outing twice in one pass
-            query = query.where(Outing.id.not_in(seen))
-        if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=Outing)
-        outings = db.session.scalars(query).all()
-        # One flush for the whole batch at commit, not one per step.
-        with db.session.no_autoflush:
-            for outing in outings:
-                taken += advance(outing, now, cache)
-                seen.add(outing.id)
-        db.session.commit()
-        if len(outings) < batch:
-            return taken
+        outings = _due_outings(now, batch, seen)
+        ids = [o.id for o in outings]
+        seen.update(ids)
+        try:
+            result.steps += _advance_all(outings, now, cache)
+        except Exception:
+            db.session.rollback()
+            for outing_id in ids:
+                try:
+                    result.steps += _advance_all(_due_outings(now, 1, set(), [outing_id]), now, {})
+                except Exception:
+                    db.session.rollback()
+                    log.exception("lone working: outing %s could not be processed", outing_id)
+                    result.failed.append(outing_id)
+                    db.session.execute(
+                        update(Outing)
+                        .where(Outing.id == outing_id)
+                        .values(next_step_at=now + timedelta(minutes=1))
+                    )
+                    db.session.commit()
+        if len(ids) < batch:
+            return result
 
 
 # --- heartbeat -------------------------------------------------------------------------------
@@ -570,13 +625,18 @@ def welfare_ok(outing: Outing, actor: User) -> None:
 
 
 def sos(outing: Outing, actor: User) -> bool:
-    """Raise the top step now. True the first time; a second tap changes nothing."""
+    """Raise the top step now. False when an SOS of this outing is still unacknowledged (a double
+    tap changes nothing); after a lead has acknowledged one, a new SOS is a new alert. An SOS on
+    an outing that was checked in or resolved reopens it: the person is evidently still out."""
     _require_on_outing(outing, actor)
     _lock(outing)
+    earlier = [s for s in outing.steps if s.reason == "sos"]
+    if any(s.acknowledged_at is None for s in earlier):
+        return False
     now = clock.now()
     step = fire(
         outing,
-        "sos",
+        "sos" if not earlier else f"sos-{len(earlier) + 1}",
         level="sos",
         reason="sos",
         recipients=("buddy", "leads_on_duty", "all_leads"),
@@ -587,6 +647,10 @@ def sos(outing: Outing, actor: User) -> bool:
     if step is None:
         return False
     outing.sos_at = now
+    if outing.status not in OPEN_STATUSES:
+        outing.status = ESCALATED
+        outing.resolved_at = None
+        outing.outcome = ""
     outing.next_step_at = next_step_at(outing)
     _event(outing, "sos", actor)
     record("sos", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
@@ -635,6 +699,7 @@ def resolve(outing: Outing, lead: User, outcome: str, note: str, minutes: int | 
         if not minutes or outing.checked_in_at is not None:
             raise LoneWorkingError("Choose how long to extend by.")
         outing.expected_return = now + timedelta(minutes=minutes)
+        outing.last_welfare_at = now  # the lead has just spoken to them: a fresh welfare cycle
         outing.episode += 1
         outing.status = OUT
     else:

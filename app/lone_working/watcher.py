@@ -22,12 +22,20 @@ log = logging.getLogger("waypoint.watcher")
 
 
 def run_once(app: Flask, name: str, channels=None) -> dict:
-    """One pass: heartbeat, ladder tick, outbox delivery. Returns what happened."""
+    """One pass: ladder tick, outbox delivery, heartbeat. Returns what happened.
+
+    Messages already queued are delivered even if the tick failed. The heartbeat is written only
+    after a tick that processed every due outing, so a watcher that is running but failing shows
+    as stale on the board and in /healthz.
+    """
     channels = channels if channels is not None else channels_from_config(app.config)
-    services.beat(name)
-    taken = services.tick(clock.now(), batch=app.config["WATCHER_BATCH"])
-    sent = deliver_due(channels)
-    return {"steps": taken, **sent}
+    try:
+        result = services.tick(clock.now(), batch=app.config["WATCHER_BATCH"])
+    finally:
+        sent = deliver_due(channels)
+    if not result.failed:
+        services.beat(name)
+    return {"steps": result.steps, "failed_outings": result.failed, **sent}
 
 
 def watch(app: Flask, interval: float, passes: int | None = None) -> None:
@@ -40,7 +48,7 @@ def watch(app: Flask, interval: float, passes: int | None = None) -> None:
         started = time.monotonic()
         try:
             result = run_once(app, name, channels)
-            if result["steps"] or result["sent"] or result["failed"]:
+            if result["steps"] or result["sent"] or result["failed"] or result["failed_outings"]:
                 log.info("watcher pass: %s", result)
         except Exception:  # keep watching whatever happened; the next pass may succeed
             log.exception("watcher pass failed")

@@ -63,7 +63,7 @@ def tick(app):
     def run():
         with app.app_context():
             beat("test-watcher")
-            taken = run_tick()
+            taken = run_tick().steps
             db.session.remove()
         return taken
 

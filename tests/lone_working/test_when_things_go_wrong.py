@@ -1,0 +1,165 @@
+"""The ladder keeps going when something else goes wrong."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.auth.models import User
+from app.extensions import db
+from app.lone_working import services
+from app.lone_working.models import EscalationStep, Outing, WatcherHeartbeat
+from tests.lone_working.conftest import T0
+
+DUE = T0 + timedelta(minutes=60)
+
+
+def _open_alerts(app, outing_id):
+    with app.app_context():
+        rows = db.session.scalars(
+            select(EscalationStep).where(
+                EscalationStep.outing_id == outing_id, EscalationStep.acknowledged_at.is_(None)
+            )
+        ).all()
+        db.session.expunge_all()
+    return rows
+
+
+def test_a_second_sos_after_the_first_was_acknowledged_is_a_new_alert(
+    app, clock_at, make_user, make_outing, outbox, channels
+):
+    worker, lead = make_user("ot"), make_user("lead")
+    outing_id = make_outing(worker=worker, buddy=lead)
+    with app.app_context():
+        outing, person = db.session.get(Outing, outing_id), db.session.get(User, worker.id)
+        assert services.sos(outing, person)
+        assert services.acknowledge(outing.steps[0], db.session.get(User, lead.id))
+        db.session.commit()
+    before = len(outbox(outing_id))
+    clock_at.advance(minutes=20)
+    with app.app_context():
+        outing, person = db.session.get(Outing, outing_id), db.session.get(User, worker.id)
+        assert services.sos(outing, person) is True
+        assert services.sos(outing, person) is False  # a double tap of the second one
+        db.session.commit()
+    assert [s.step_key for s in _open_alerts(app, outing_id)] == ["sos-2"]
+    assert len(outbox(outing_id)) > before
+
+
+def test_sos_on_an_outing_already_resolved_reopens_it_and_keeps_sending(
+    app, clock_at, make_user, make_outing, tick, outbox, channels
+):
+    worker, lead = make_user("ot"), make_user("lead")
+    outing_id = make_outing(worker=worker, buddy=lead)
+    with app.app_context():
+        outing = db.session.get(Outing, outing_id)
+        services.resolve(outing, db.session.get(User, lead.id), "returned_safe", "Seen in")
+        db.session.commit()
+        assert outing.next_step_at is None
+        assert services.sos(outing, db.session.get(User, worker.id))
+        db.session.commit()
+        assert outing.status == "escalated"
+        assert outing.id in {o.id for o in services.board(outing.unit_id)}
+    clock_at.advance(minutes=5)
+    tick()
+    assert any(":sos:1:" in m.dedupe_key for m in outbox(outing_id))
+
+
+def test_an_sos_is_sent_again_after_the_worker_checks_in_until_someone_acknowledges(
+    app, clock_at, make_user, make_outing, tick, outbox, channels
+):
+    worker, lead = make_user("ot"), make_user("lead")
+    outing_id = make_outing(worker=worker, buddy=lead)
+    with app.app_context():
+        outing, person = db.session.get(Outing, outing_id), db.session.get(User, worker.id)
+        services.sos(outing, person)
+        services.check_in(outing, person)
+        db.session.commit()
+    clock_at.advance(minutes=5)
+    tick()
+    assert any(":sos:1:" in m.dedupe_key for m in outbox(outing_id))
+
+
+def test_one_outing_that_cannot_be_processed_does_not_stop_the_others(
+    app, clock_at, make_user, make_outing, steps_of, monkeypatch, outbox, channels
+):
+    from app.lone_working.watcher import run_once
+
+    broken = make_outing(worker=make_user("ot"), destination="Broken")
+    healthy = make_outing(worker=make_user("ot"), destination="Healthy")
+    real_compose = services.compose
+
+    def compose(outing, message, reason):
+        if outing.destination == "Broken":
+            raise RuntimeError("simulated fault in one outing")
+        return real_compose(outing, message, reason)
+
+    monkeypatch.setattr(services, "compose", compose)
+    clock_at.value = DUE + timedelta(minutes=16)
+    with app.app_context():
+        result = run_once(app, "test-watcher", channels={})
+        beats = db.session.scalar(select(func.count()).select_from(WatcherHeartbeat))
+        broken_next = db.session.get(Outing, broken).next_step_at
+        db.session.remove()
+    assert result["failed_outings"] == [broken]
+    assert [k for k, _ in steps_of(healthy)] == ["e1:prompt", "e1:prompt-again", "e1:buddy"]
+    assert steps_of(broken) == []
+    assert broken_next == clock_at.value + timedelta(minutes=1)
+    assert beats == 0  # a failing watcher writes no heartbeat, so the board turns red
+    monkeypatch.setattr(services, "compose", real_compose)
+    clock_at.advance(minutes=1)
+    with app.app_context():
+        assert run_once(app, "test-watcher", channels={})["failed_outings"] == []
+        assert services.watcher_status() == "ok"
+    assert [k for k, _ in steps_of(broken)][-1] == "e1:buddy"
+
+
+def test_contacted_safe_and_extended_starts_a_fresh_welfare_cycle(
+    app, clock_at, make_user, make_outing, tick, steps_of
+):
+    lead = make_user("lead")
+    outing_id = make_outing(minutes=240, welfare_interval=60, buddy=lead)
+    clock_at.advance(minutes=91)
+    tick()  # the welfare check at +60 was missed: its ladder reached red at +90
+    with app.app_context():
+        outing = db.session.get(Outing, outing_id)
+        services.resolve(
+            outing, db.session.get(User, lead.id), "contacted_safe_extended", "Phoned, all fine", 60
+        )
+        db.session.commit()
+    clock_at.advance(minutes=45)
+    tick()  # the old cycle's emergency step (+120 after its deadline) must not fire
+    assert not any(k.endswith(":emergency") for k, _ in steps_of(outing_id))
+
+
+def test_the_board_colour_comes_down_after_an_extension(
+    app, clock_at, make_user, make_outing, tick
+):
+    worker = make_user("ot")
+    outing_id = make_outing(worker=worker)
+    clock_at.value = DUE + timedelta(minutes=16)
+    tick()
+    with app.app_context():
+        outing = db.session.get(Outing, outing_id)
+        assert services.level(outing) == "amber"
+        services.resolve(
+            outing,
+            db.session.get(User, make_user("lead").id),
+            "contacted_safe_extended",
+            "Phoned",
+            30,
+        )
+        db.session.commit()
+        assert services.level(outing) == "ok"
+
+
+def test_a_ladder_with_an_overlong_key_or_message_is_refused_at_start_up():
+    import pytest
+
+    from app.lone_working.ladder import DEFAULT_LADDER, LadderError, parse
+
+    long_key = [dict(DEFAULT_LADDER[0], key="k" * 41), *DEFAULT_LADDER[1:]]
+    with pytest.raises(LadderError):
+        parse(long_key)
+    long_message = [dict(DEFAULT_LADDER[0], message="m" * 301), *DEFAULT_LADDER[1:]]
+    with pytest.raises(LadderError):
+        parse(long_message)
