@@ -194,6 +194,9 @@ class CheckOutForm(FlaskForm):
 
 
 class ExtendForm(FlaskForm):
+    # The due time the person saw: a repeated or retried tap finds it changed and does nothing.
+    due = HiddenField()
+
     minutes = RadioField(
         "Extend by",
         choices=choices([("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour")]),

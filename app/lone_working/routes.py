@@ -94,7 +94,7 @@ def _mine_page(outing: Outing, status: int = 200, **forms) -> Response:
         outing=outing,
         level=services.level(outing),
         now=clock.now(),
-        extend_form=forms.get("extend_form") or ExtendForm(),
+        extend_form=forms.get("extend_form") or ExtendForm(due=outing.expected_return.isoformat()),
         welfare_form=forms.get("welfare_form") or WelfareUpdateForm(),
         checkin_form=forms.get("checkin_form") or CheckInForm(),
         needs_pin=bool(current_user.checkin_pin_hash or current_user.duress_pin_hash),
@@ -136,6 +136,9 @@ def extend(outing_id: int):
     outing = _act(outing_id)
     form = ExtendForm()
     if form.validate_on_submit():
+        if form.due.data != outing.expected_return.isoformat():
+            flash("That extension was already made. Nothing has changed.", "success")
+            return hx_redirect(url_for("lone_working.mine"))
         try:
             new = services.extend(outing, current_user, int(form.minutes.data), form.reason.data)
         except services.LoneWorkingError as error:

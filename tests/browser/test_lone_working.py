@@ -37,7 +37,14 @@ def test_an_ot_checks_out_sees_the_countdown_extends_and_checks_in(
     axe(page)
     screenshot(page, "my-outing")
 
+    # A mistake keeps the whole screen: the message, and every button including SOS.
     page.get_by_label("30 minutes").check()
+    page.get_by_role("button", name="Extend").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Say why you need longer")
+    expect(page.get_by_role("button", name="SOS")).to_be_visible()
+    expect(page.get_by_role("button", name="I'm back")).to_be_visible()
+    expect(page.get_by_label("30 minutes")).to_be_checked()
+
     page.get_by_label("Why?").fill("The bus is running late")
     page.get_by_role("button", name="Extend").click()
     expect(page.get_by_text(re.compile(r"Extended\. You are now due back at"))).to_be_visible()
@@ -46,7 +53,7 @@ def test_an_ot_checks_out_sees_the_countdown_extends_and_checks_in(
     page.get_by_role("button", name="I'm back").click()
     expect(page.get_by_text("Welcome back. You are checked in.")).to_be_visible()
     expect(page.get_by_role("link", name="Check out")).to_be_visible()
-    assert_clean(page)
+    assert_clean(page, expected_statuses=(422,))
 
 
 def test_the_board_turns_amber_by_itself_when_the_clock_passes_fifteen_minutes(

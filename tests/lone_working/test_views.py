@@ -254,9 +254,19 @@ def test_extending_needs_a_reason_and_moves_the_due_time(
     refused = web.post(f"/out/{outing_id}/extend", {"minutes": "30", "reason": ""})
     assert refused.status_code == 422
     assert "Say why you need longer" in refused.get_data(as_text=True)
-    ok = web.post(f"/out/{outing_id}/extend", {"minutes": "30", "reason": "Queue at the bank"})
+    due = _outings(app)[0].expected_return.isoformat()
+    ok = web.post(
+        f"/out/{outing_id}/extend", {"minutes": "30", "reason": "Queue at the bank", "due": due}
+    )
     assert ok.status_code == 303
     assert _outings(app)[0].expected_return == T0 + timedelta(minutes=90)
+    # The same tap again (a retry after a timeout, a double tap) changes nothing.
+    again = web.post(
+        f"/out/{outing_id}/extend", {"minutes": "30", "reason": "Queue at the bank", "due": due}
+    )
+    assert again.status_code == 303
+    assert _outings(app)[0].expected_return == T0 + timedelta(minutes=90)
+    assert "already made" in web.get("/out/mine").get_data(as_text=True)
 
 
 def test_the_board_shows_who_is_out_and_polls_a_small_fragment(
@@ -448,7 +458,8 @@ def test_every_lone_working_change_writes_an_audit_row(app, web, make_user, make
     web.post("/duty/start")
     outing_id = make_outing(worker=worker)
     web.post(f"/out/{outing_id}/welfare", {"text": "All fine"})
-    web.post(f"/out/{outing_id}/extend", {"minutes": "15", "reason": "Queue"})
+    due = _outings(app)[0].expected_return.isoformat()
+    web.post(f"/out/{outing_id}/extend", {"minutes": "15", "reason": "Queue", "due": due})
     web.post(f"/out/{outing_id}/back", {})
     with app.app_context():
         actions = set(db.session.scalars(select(AuditEvent.action)))
