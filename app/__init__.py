@@ -121,7 +121,11 @@ def setup_session_guard(app: Flask) -> None:
         if current_user.is_authenticated:
             idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
             last_seen = session.setdefault("last_seen", now)
-            if now - last_seen <= idle:
+            exempt = any(
+                check(current_user, request.endpoint)
+                for check in app.extensions.get("idle_exemptions", ())
+            )
+            if now - last_seen <= idle or exempt:
                 if request.args.get("poll") != "1":  # polling is not the person being active
                     session["last_seen"] = now
                 session.permanent = True

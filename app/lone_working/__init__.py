@@ -13,6 +13,7 @@ def setup(state) -> None:
     app = state.app
     app.extensions["lone_working_ladder"] = ladder.parse(app.config["LONE_WORKING_LADDER"])
     app.extensions.setdefault("health_checks", {})["watcher"] = services.watcher_status
+    app.extensions.setdefault("idle_exemptions", []).append(services.keeps_session_alive)
 
 
 from app.lone_working import routes  # noqa: E402,F401

@@ -468,6 +468,27 @@ def open_outing_for(user_id: int) -> Outing | None:
     )
 
 
+OUTING_ENDPOINTS = {
+    "lone_working.mine",
+    "lone_working.check_in",
+    "lone_working.extend",
+    "lone_working.welfare",
+    "lone_working.welfare_ok",
+    "lone_working.sos",
+}
+SESSION_GRACE = timedelta(hours=3)
+
+
+def keeps_session_alive(user: User, endpoint: str | None) -> bool:
+    """While someone is out, the idle timeout must not log them out of their own outing's
+    screen, check-in or SOS (up to 3 hours past the expected return); other pages still time
+    out."""
+    if endpoint not in OUTING_ENDPOINTS:
+        return False
+    outing = open_outing_for(user.id)
+    return outing is not None and clock.now() < outing.expected_return + SESSION_GRACE
+
+
 def _event(outing: Outing, kind: str, actor: User | None, text: str = "", **data) -> None:
     db.session.add(
         OutingEvent(

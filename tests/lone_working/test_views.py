@@ -464,3 +464,27 @@ def test_every_lone_working_change_writes_an_audit_row(app, web, make_user, make
     with app.app_context():
         actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"start_shift", "check_out", "welfare_update", "extend", "check_in"} <= actions
+
+
+def test_the_idle_timeout_does_not_log_a_worker_out_of_their_outing(
+    web, make_user, make_outing, clock_at
+):
+    worker = make_user("ot")
+    web.login(worker)
+    web.token()  # the phone has the page (and its CSRF token) already
+    outing_id = make_outing(worker=worker, minutes=120)
+    clock_at.advance(minutes=45)  # no taps for 45 minutes, polls only
+    assert web.get("/out/mine?poll=1", headers={"HX-Request": "true"}).status_code == 200
+    assert web.get(f"/out/{outing_id}/sos").status_code == 200
+    clock_at.advance(minutes=45)
+    assert web.post(f"/out/{outing_id}/back", {}).status_code == 303
+    clock_at.advance(minutes=45)
+    assert web.get("/clients").status_code == 302  # other pages still time out
+
+
+def test_other_pages_still_time_out_while_a_worker_is_out(web, make_user, make_outing, clock_at):
+    worker = make_user("ot")
+    web.login(worker)
+    make_outing(worker=worker, minutes=120)
+    clock_at.advance(minutes=45)
+    assert web.get("/clients").status_code == 302
