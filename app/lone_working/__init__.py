@@ -8,10 +8,17 @@ bp = Blueprint("lone_working", __name__)
 @bp.record_once
 def setup(state) -> None:
     """Parse the ladder at start-up (a bad one stops the app) and add the watcher health check."""
+    from app.config import ConfigError
     from app.lone_working import ladder, services
+    from app.notify.channels import available_channels
 
     app = state.app
     app.extensions["lone_working_ladder"] = ladder.parse(app.config["LONE_WORKING_LADDER"])
+    if app.config.get("PRODUCTION") and not available_channels(app.config):
+        raise ConfigError(
+            "Lone-working alerts need a channel in production: set NOTIFY_API_KEY with "
+            "NOTIFY_SMS_TEMPLATE_ID, and/or SMTP_HOST."
+        )
     app.extensions.setdefault("health_checks", {})["watcher"] = services.watcher_status
     app.extensions.setdefault("idle_exemptions", []).append(services.keeps_session_alive)
 

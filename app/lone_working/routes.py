@@ -221,6 +221,8 @@ def board():
         now=clock.now(),
         levels={o.id: services.level(o) for o in visible},
         watcher=services.watcher_status(),
+        channels=services.configured_channels(),
+        problems=services.delivery_problems(g.unit.id),
         leads_on_duty=duty.on_duty(g.unit.id, ("lead",)),
         ack_form=ConfirmForm(),
     )

@@ -173,12 +173,30 @@ def _cached(cache: Cache, key: tuple, load) -> list[User]:
     return cache[key]
 
 
+def _everyone(unit: int, cache: Cache) -> list[User]:
+    return _cached(cache, ("all", unit), lambda: unit_leads_and_admins(unit))
+
+
+def _trust_admins(cache: Cache) -> list[User]:
+    return _cached(
+        cache,
+        ("admins",),
+        lambda: list(db.session.scalars(select(User).where(User.active, User.role == "admin"))),
+    )
+
+
+def _addresses(person: User, channels: set[str]) -> list[tuple[str, str]]:
+    """The (channel, address) pairs this person can be reached on."""
+    pairs = [("sms", person.phone), ("email", person.email)]
+    return [(channel, address) for channel, address in pairs if channel in channels and address]
+
+
 def _recipients(outing: Outing, names: list[str], cache: Cache) -> list[User]:
     out_now = {p.id for p in outing.people_out()}
     unit = outing.unit_id
 
     def everyone() -> list[User]:
-        return _cached(cache, ("all", unit), lambda: unit_leads_and_admins(unit))
+        return _everyone(unit, cache)
 
     people: dict[int, User] = {}
 
@@ -221,12 +239,21 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
     channels = configured_channels()
     body = compose(outing, step.message, step.reason)
     subject = f"Waypoint lone-working alert: {step.level.upper()}"
+    out_now = {p.id for p in outing.people_out()}
+
+    def reachable(users: list[User]) -> list[User]:
+        return [u for u in users if _addresses(u, channels)]
+
+    people = reachable(_recipients(outing, names, cache))
+    if not people and names != ["worker"]:
+        # Those named cannot be reached (no phone, no email on a working channel): widen to the
+        # unit's leads and admins, then to every admin of the Trust, rather than tell nobody.
+        people = reachable(
+            [u for u in _everyone(outing.unit_id, cache) if u.id not in out_now]
+        ) or reachable([u for u in _trust_admins(cache) if u.id not in out_now])
     queued = 0
-    for person in _recipients(outing, names, cache):
-        for channel in ("sms", "email"):
-            address = person.phone if channel == "sms" else person.email
-            if channel not in channels or not address:
-                continue
+    for person in people:
+        for channel, address in _addresses(person, channels):
             enqueue(
                 dedupe_key=f"outing:{outing.id}:{step.step_key}:{send_no}:{person.id}:{channel}",
                 topic="outing",
@@ -238,6 +265,16 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
                 recipient_id=person.id,
             )
             queued += 1
+    if not queued and channels:
+        db.session.add(
+            OutingEvent(
+                outing_id=outing.id,
+                at=clock.now(),
+                kind="unheard",
+                text="Nobody could be sent this alert: check staff phone numbers and emails.",
+                data={"step": step.step_key},
+            )
+        )
     return queued
 
 
@@ -785,6 +822,28 @@ def open_alerts(unit_id: int, hide_for: User | None = None) -> list[EscalationSt
             if not (s.silent and hide_for.id in {p.id for p in s.outing.people_out()})
         ]
     return steps
+
+
+def delivery_problems(unit_id: int) -> dict[str, int]:
+    """Alerts of open outings that reached nobody, or whose messages could not be delivered."""
+    from app.notify.models import FAILED, OutboxMessage
+
+    open_ids = select(Outing.id).where(Outing.unit_id == unit_id, Outing.status.in_(OPEN_STATUSES))
+    unheard = db.session.scalar(
+        select(func.count())
+        .select_from(OutingEvent)
+        .where(OutingEvent.kind == "unheard", OutingEvent.outing_id.in_(open_ids))
+    )
+    failed = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.topic == "outing",
+            OutboxMessage.status == FAILED,
+            OutboxMessage.topic_id.in_(open_ids),
+        )
+    )
+    return {"unheard": unheard or 0, "failed": failed or 0}
 
 
 def recent_destinations(user_id: int, limit: int = 5) -> list[str]:

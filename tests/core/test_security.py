@@ -91,9 +91,19 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
         create_app()
 
 
+def test_production_refuses_to_start_with_no_way_to_send_alerts(monkeypatch, app):
+    monkeypatch.setenv("WAYPOINT_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.delenv("NOTIFY_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="need a channel"):
+        create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+
 def test_production_sets_secure_cookies_and_hsts(monkeypatch, app):
     monkeypatch.setenv("WAYPOINT_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     prod = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     response = prod.test_client().get("/login")

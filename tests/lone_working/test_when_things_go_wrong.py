@@ -163,3 +163,46 @@ def test_a_ladder_with_an_overlong_key_or_message_is_refused_at_start_up():
     long_message = [dict(DEFAULT_LADDER[0], message="m" * 301), *DEFAULT_LADDER[1:]]
     with pytest.raises(LadderError):
         parse(long_message)
+
+
+def test_a_buddy_with_no_phone_is_passed_over_for_a_lead_who_has_one(
+    app, clock_at, make_user, make_outing, tick, outbox
+):
+    app.config.update(
+        NOTIFY_API_KEY="key-" + "1" * 36 + "-" + "2" * 36, NOTIFY_SMS_TEMPLATE_ID="t"
+    )  # SMS only
+    try:
+        buddy = make_user("ot", phone="")
+        lead = make_user("lead", phone="07700 900333")
+        outing_id = make_outing(buddy=buddy)
+        clock_at.value = DUE + timedelta(minutes=15)
+        tick()
+        told = {m.recipient_id for m in outbox(outing_id) if ":e1:buddy:" in m.dedupe_key}
+        assert told == {lead.id}
+    finally:
+        app.config.update(NOTIFY_API_KEY="", NOTIFY_SMS_TEMPLATE_ID="")
+
+
+def test_an_alert_that_reaches_nobody_is_shown_on_the_board(
+    app, web, clock_at, make_user, make_outing, tick, channels
+):
+    worker = make_user("ot")
+    buddy = make_user("assistant", phone="", email="")
+    outing_id = make_outing(worker=worker, buddy=buddy)
+    app.config["SMTP_HOST"] = ""  # SMS only (the fixture puts it back) ...
+    with app.app_context():  # ... and nobody in the Trust has a phone number
+        for person in db.session.scalars(select(User)):
+            person.phone = ""
+        db.session.commit()
+    clock_at.value = DUE + timedelta(minutes=15)
+    tick()
+    with app.app_context():
+        from app.lone_working.models import OutingEvent
+
+        kinds = set(
+            db.session.scalars(select(OutingEvent.kind).where(OutingEvent.outing_id == outing_id))
+        )
+    assert "unheard" in kinds
+    viewer = make_user("assistant")
+    web.login(viewer)
+    assert "Some alerts did not reach anyone" in web.get("/board").get_data(as_text=True)
