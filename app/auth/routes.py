@@ -79,6 +79,8 @@ def logout():
     """End this session and every other session of this account."""
     user = current_user._get_current_object()
     record("logout", "staff", user.id, unit_id=user.home_unit_id)
+    for hook in current_app.extensions.get("on_logout", ()):
+        hook(user)  # e.g. lone working ends the person's duty shift
     user.end_sessions()
     db.session.commit()
     logout_user()

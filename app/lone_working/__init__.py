@@ -9,7 +9,7 @@ bp = Blueprint("lone_working", __name__)
 def setup(state) -> None:
     """Parse the ladder at start-up (a bad one stops the app) and add the watcher health check."""
     from app.config import ConfigError
-    from app.lone_working import ladder, services
+    from app.lone_working import duty, ladder, services
     from app.notify.channels import available_channels
 
     app = state.app
@@ -21,6 +21,7 @@ def setup(state) -> None:
         )
     app.extensions.setdefault("health_checks", {})["watcher"] = services.watcher_status
     app.extensions.setdefault("idle_exemptions", []).append(services.keeps_session_alive)
+    app.extensions.setdefault("on_logout", []).append(duty.end_shift)
 
 
 from app.lone_working import routes  # noqa: E402,F401

@@ -1,5 +1,7 @@
 """Who is on duty in a unit: the buddy default and the lead steps of the ladder use it."""
 
+from datetime import timedelta
+
 from sqlalchemy import or_, select
 
 from app.audit.services import record
@@ -36,11 +38,20 @@ def end_shift(user: User) -> DutyShift | None:
     return current
 
 
+SHIFT_LIMIT = timedelta(hours=14)  # a shift nobody ended stops counting after this
+
+
 def on_duty(unit_id: int, roles: tuple[str, ...] | None = None) -> list[User]:
+    """Active staff on shift in the unit now (not those who forgot to end yesterday's shift)."""
     query = (
         select(User)
         .join(DutyShift, DutyShift.user_id == User.id)
-        .where(DutyShift.unit_id == unit_id, DutyShift.ended_at.is_(None), User.active)
+        .where(
+            DutyShift.unit_id == unit_id,
+            DutyShift.ended_at.is_(None),
+            DutyShift.started_at > clock.now() - SHIFT_LIMIT,
+            User.active,
+        )
         .order_by(DutyShift.started_at, User.name)
     )
     if roles:

@@ -69,6 +69,8 @@ DEFAULT_LADDER = [
     },
 ]
 
+WELFARE_PROMPT = "Your welfare check is due. Tap 'I'm OK' on Waypoint (do not check in)."
+
 # SOS and duress go straight to the top: every lead and admin, red, must be acknowledged.
 SOS_MESSAGE = "SOS from a lone worker. Call them now, then follow the emergency procedure."
 DURESS_MESSAGE = (

@@ -173,6 +173,11 @@ def _cached(cache: Cache, key: tuple, load) -> list[User]:
     return cache[key]
 
 
+def _leads_in(unit_id: int) -> list[User]:
+    """Leads on duty who are in the unit, not out on an outing of their own."""
+    return [u for u in on_duty(unit_id, ("lead",)) if open_outing_for(u.id) is None]
+
+
 def _everyone(unit: int, cache: Cache) -> list[User]:
     return _cached(cache, ("all", unit), lambda: unit_leads_and_admins(unit))
 
@@ -211,7 +216,7 @@ def _recipients(outing: Outing, names: list[str], cache: Cache) -> list[User]:
         elif name == "buddy":
             add([outing.buddy])
         elif name == "leads_on_duty":
-            on = _cached(cache, ("duty", unit), lambda: on_duty(unit, ("lead",)))
+            on = _cached(cache, ("duty", unit), lambda: _leads_in(unit))
             add([u for u in on if u.id not in out_now] or everyone())
         elif name == "all_leads":
             add(everyone())
@@ -237,7 +242,10 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
     if send_no > 0 and ladder_exhausted(outing):
         names = [*names, "all_leads"]
     channels = configured_channels()
-    body = compose(outing, step.message, step.reason)
+    message = step.message
+    if step.reason == "welfare" and names == ["worker"]:
+        message = ladder_config.WELFARE_PROMPT  # not "check in": that would end the outing
+    body = compose(outing, message, step.reason)
     subject = f"Waypoint lone-working alert: {step.level.upper()}"
     out_now = {p.id for p in outing.people_out()}
 

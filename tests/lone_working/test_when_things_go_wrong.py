@@ -206,3 +206,56 @@ def test_an_alert_that_reaches_nobody_is_shown_on_the_board(
     viewer = make_user("assistant")
     web.login(viewer)
     assert "Some alerts did not reach anyone" in web.get("/board").get_data(as_text=True)
+
+
+def test_a_welfare_prompt_tells_the_worker_to_tap_im_ok_not_to_check_in(
+    app, clock_at, make_user, make_outing, tick, outbox, channels
+):
+    worker = make_user("ot")
+    outing_id = make_outing(worker=worker, minutes=180, welfare_interval=60)
+    clock_at.value = T0 + timedelta(minutes=60)
+    tick()
+    (prompt, *_) = [m for m in outbox(outing_id) if m.recipient_id == worker.id]
+    assert "Tap 'I'm OK'" in prompt.body and "do not check in" in prompt.body
+
+
+def test_a_lead_who_forgot_to_end_yesterdays_shift_is_not_on_duty_today(app, clock_at, make_user):
+    from app.lone_working import duty
+
+    lead = make_user("lead")
+    with app.app_context():
+        duty.start_shift(db.session.get(User, lead.id), lead.home_unit_id)
+        db.session.commit()
+        clock_at.advance(hours=13)
+        assert [u.id for u in duty.on_duty(lead.home_unit_id)] == [lead.id]
+        clock_at.advance(hours=2)
+        assert duty.on_duty(lead.home_unit_id) == []
+
+
+def test_logging_out_ends_your_shift(app, web, make_user, clock_at):
+    from app.lone_working import duty
+
+    lead = make_user("lead")
+    web.login(lead)
+    web.post("/duty/start")
+    web.post("/logout")
+    with app.app_context():
+        assert duty.on_duty(lead.home_unit_id) == []
+
+
+def test_a_lead_on_duty_who_is_out_themselves_is_not_the_only_one_told(
+    app, clock_at, make_user, make_outing, tick, outbox, channels
+):
+    from app.lone_working import duty
+
+    lead_out, lead_in = make_user("lead"), make_user("lead")
+    with app.app_context():
+        duty.start_shift(db.session.get(User, lead_out.id), lead_out.home_unit_id)
+        db.session.commit()
+    make_outing(worker=lead_out, minutes=300)  # on duty, but out in town
+    outing_id = make_outing(minutes=60)
+    clock_at.value = DUE + timedelta(minutes=30)
+    tick()
+    told = {m.recipient_id for m in outbox(outing_id) if ":e1:leads:" in m.dedupe_key}
+    # Not the on-duty lead alone: with them out, every lead and admin of the unit is told.
+    assert lead_in.id in told
