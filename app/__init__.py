@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, request, session, url_for
+from flask import Flask, g, make_response, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
@@ -185,6 +185,10 @@ ERROR_TEXT = {
 
 def register_error_handlers(app: Flask) -> None:
     def error_page(status: int, detail: str | None = None):
+        if request.htmx and request.args.get("poll") == "1" and status != 429:
+            # A poll that fails leaves the page as it is (an outing screen with its SOS button,
+            # or the board) and tries again at the next poll.
+            return make_response("", 204)
         title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
         response = render(
             "errors/error.html",

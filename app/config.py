@@ -30,7 +30,8 @@ def database_url(instance_path: Path) -> str:
 
 def engine_options(url: str) -> dict:
     """Check connections before use; give up on an unreachable PostgreSQL in 5 s, not minutes."""
-    options: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error must not write free text (notes, places) into the logs.
+    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": 5}
     return options

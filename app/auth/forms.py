@@ -154,6 +154,11 @@ class ProfileForm(FlaskForm):
         if self._user is not None and not self._user.check_password(field.data or ""):
             raise ValidationError("That password is not right")
 
+    def validate_checkin_pin(self, field) -> None:
+        keeps_duress = field.data and not self.duress_pin.data and self._user is not None
+        if keeps_duress and self._user.pin_matches(field.data) == "duress":
+            raise ValidationError("The check-in PIN must be different from your duress PIN")
+
     def validate_duress_pin(self, field) -> None:
         if not field.data:
             return

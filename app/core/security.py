@@ -51,7 +51,7 @@ def init_security(app: Flask) -> None:
             response.headers["Strict-Transport-Security"] = (
                 f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
             )
-        if response.mimetype in ("text/html", "application/json"):
+        if response.mimetype in ("text/html", "application/json", "text/csv"):
             # Clinical pages must not sit in shared caches or the back-forward cache on disk.
             response.headers.setdefault("Cache-Control", "no-store")
         return compress(response)

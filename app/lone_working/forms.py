@@ -54,6 +54,20 @@ class MultiCheckboxField(SelectMultipleField):
     unknown_message = "Choose from the list"
 
 
+def _next_occurrence(now: datetime, at: time) -> datetime | None:
+    """The next time the UK clock shows ``at``: today, or after midnight if that is within
+    12 hours. In the hour the clocks go back the time happens twice; the first that is still
+    ahead counts. None if it has passed today and tomorrow's is too far ahead."""
+    today = clock.to_london(now).date()
+    for day in (today, today + timedelta(days=1)):
+        for fold in (0, 1):
+            local = datetime.combine(day, at, tzinfo=clock.LONDON).replace(fold=fold)
+            due = local.astimezone(now.tzinfo)
+            if due > now:
+                return due if day == today or due - now <= MAX_AHEAD else None
+    return None
+
+
 class CheckOutForm(FlaskForm):
     destination = StringField(
         "Where are you going?",
@@ -145,12 +159,8 @@ class CheckOutForm(FlaskForm):
             match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", self.return_at.data or "")
             if not match or int(match[1]) > 23 or int(match[2]) > 59:
                 raise ValidationError("Enter the time you will be back, like 14:30")
-            local_now = clock.to_london(now)
-            local = datetime.combine(
-                local_now.date(), time(int(match[1]), int(match[2])), tzinfo=clock.LONDON
-            )
-            due = local.astimezone(now.tzinfo)
-            if due <= now:
+            due = _next_occurrence(now, time(int(match[1]), int(match[2])))
+            if due is None:
                 raise ValidationError("The time you will be back must be in the future")
         elif self.return_in.data in {"30", "60", "120", "180"}:
             due = now + timedelta(minutes=int(self.return_in.data))
@@ -251,7 +261,7 @@ class ResolveForm(FlaskForm):
         "Note",
         validators=[
             DataRequired("Write what happened"),
-            Length(max=1000, message="Keep the note to 1000 characters"),
+            Length(max=500, message="Keep the note to 500 characters"),
         ],
     )
 

@@ -54,8 +54,10 @@ def _check_out_form() -> CheckOutForm:
 def check_out():
     """Check out: where, with whom, back by when. Under 30 seconds on a phone."""
     current = services.open_outing_for(current_user.id)
-    if request.method == "GET" and current is not None:
-        return redirect(url_for("lone_working.mine"))
+    if current is not None and (
+        request.method == "GET" or request.form.get("request_key") == current.request_key
+    ):
+        return hx_redirect(url_for("lone_working.mine"))  # a retry of the check-out that worked
     form = _check_out_form()
     if form.validate_on_submit():
         data = {**form.data, "expected_return": form.expected_return}
@@ -102,11 +104,24 @@ def _mine_page(outing: Outing, status: int = 200, **forms) -> Response:
     )
 
 
+def _on_it(outing: Outing) -> bool:
+    return current_user.id in {p.id for p in outing.people_out()}
+
+
 def _act(outing_id: int):
-    outing = _outing_or_404(outing_id)
-    if current_user.id not in {p.id for p in outing.people_out()}:
+    """An outing the current person is on; their own outing whatever unit they now work in."""
+    outing = db.get_or_404(Outing, outing_id)
+    if not _on_it(outing):
+        if not current_user.can_access_unit(outing.unit_id):
+            abort(404)
         abort(403)
     return outing
+
+
+def _lead_of(outing: Outing) -> None:
+    """Leads act on other people's outings, never their own (a duress alert included)."""
+    if _on_it(outing):
+        abort(403)
 
 
 @bp.post("/out/<int:outing_id>/back")
@@ -235,6 +250,7 @@ def acknowledge(step_id: int):
     step = db.get_or_404(EscalationStep, step_id)
     if not current_user.can_access_unit(step.outing.unit_id):
         abort(404)
+    _lead_of(step.outing)
     ConfirmForm()
     if services.acknowledge(step, current_user):
         db.session.commit()
@@ -259,7 +275,9 @@ def outing(outing_id: int):
         level=services.level(outing),
         resolve_form=ResolveForm(),
         ack_form=ConfirmForm(),
-        can_resolve=current_user.has_role("lead", "admin") and outing.status != "resolved",
+        can_resolve=current_user.has_role("lead", "admin")
+        and outing.status != "resolved"
+        and not _on_it(outing),
     )
 
 
@@ -268,6 +286,7 @@ def outing(outing_id: int):
 def resolve(outing_id: int):
     """A lead resolves the outing with an outcome and a note."""
     outing = _outing_or_404(outing_id)
+    _lead_of(outing)
     form = ResolveForm()
     if form.validate_on_submit():
         try:
@@ -287,7 +306,7 @@ def resolve(outing_id: int):
         status=422,
         outing=outing,
         items=services.timeline(outing, current_user._get_current_object()),
-        hide_duress=False,
+        hide_duress=services.hides_duress_from(outing, current_user._get_current_object()),
         level=services.level(outing),
         resolve_form=form,
         ack_form=ConfirmForm(),

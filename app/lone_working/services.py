@@ -725,6 +725,7 @@ def sos(outing: Outing, actor: User) -> bool:
 
 def acknowledge(step: EscalationStep, lead: User) -> bool:
     """The first lead to acknowledge owns the alert. False if someone already had."""
+    _lock(step.outing)  # the outing before its steps, the order the watcher takes them in
     now = clock.now()
     result = db.session.execute(
         update(EscalationStep)

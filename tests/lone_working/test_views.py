@@ -66,8 +66,12 @@ def test_a_double_submitted_check_out_is_one_outing(app, web, make_user, clock_a
     first = web.post("/out/new", _check_out_data(buddy))
     second = web.post("/out/new", _check_out_data(buddy))
     assert first.status_code == 303
-    assert second.status_code == 422  # already out: the form says so, nothing new is made
+    assert second.status_code == 303  # the retry lands on My outing; nothing new is made
+    assert second.headers["Location"] == "/out/mine"
     assert len(_outings(app)) == 1
+    other = web.post("/out/new", _check_out_data(buddy, request_key="another-form"))
+    assert other.status_code == 422  # a second, different check-out while out is refused
+    assert "You are already out" in other.get_data(as_text=True)
 
 
 def test_the_same_request_key_twice_is_one_outing_even_past_validation(app, make_user, clock_at):
@@ -488,3 +492,86 @@ def test_other_pages_still_time_out_while_a_worker_is_out(web, make_user, make_o
     make_outing(worker=worker, minutes=120)
     clock_at.advance(minutes=45)
     assert web.get("/clients").status_code == 302
+
+
+def test_an_exact_time_after_midnight_means_tomorrow(app, web, make_user, frozen_clock):
+    from datetime import UTC, datetime
+
+    frozen_clock(datetime(2026, 11, 24, 23, 0, tzinfo=UTC))
+    worker, buddy = make_user("ot"), make_user("lead")
+    web.login(worker)
+    assert (
+        web.post(
+            "/out/new", _check_out_data(buddy, return_in="exact", return_at="00:30")
+        ).status_code
+        == 303
+    )
+    assert _outings(app)[0].expected_return == datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
+
+
+def test_the_repeated_hour_when_the_clocks_go_back_takes_the_one_still_ahead(
+    app, web, make_user, frozen_clock
+):
+    from datetime import UTC, datetime
+
+    # 25 Oct 2026 01:10 UTC is 01:10 GMT, after the first 01:30 (BST, 00:30 UTC) has passed.
+    frozen_clock(datetime(2026, 10, 25, 1, 10, tzinfo=UTC))
+    worker, buddy = make_user("ot"), make_user("lead")
+    web.login(worker)
+    response = web.post("/out/new", _check_out_data(buddy, return_in="exact", return_at="01:30"))
+    assert response.status_code == 303
+    assert _outings(app)[0].expected_return == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def test_a_lead_cannot_acknowledge_or_resolve_their_own_outing(
+    app, web, make_user, make_outing, clock_at, tick
+):
+    lead = make_user("lead")
+    outing_id = make_outing(worker=lead)
+    clock_at.advance(minutes=100)
+    tick()
+    web.login(lead)
+    with app.app_context():
+        step_id = db.session.scalar(select(EscalationStep.id).where(EscalationStep.needs_ack))
+    assert web.post(f"/board/alerts/{step_id}/ack").status_code == 403
+    assert (
+        web.post(
+            f"/out/{outing_id}/resolve", {"outcome": "returned_safe", "note": "me"}
+        ).status_code
+        == 403
+    )
+
+
+def test_a_worker_keeps_sos_and_check_in_after_losing_access_to_the_unit(
+    app, web, make_user, make_unit, make_outing, clock_at
+):
+    worker = make_user("ot")
+    outing_id = make_outing(worker=worker)
+    moved = make_unit("Orchard Lodge", "Orchard")
+    with app.app_context():
+        db.session.get(User, worker.id).home_unit_id = moved.id
+        db.session.commit()
+    web.login(worker)
+    assert web.get(f"/out/{outing_id}/sos").status_code == 200
+    assert web.post(f"/out/{outing_id}/back", {}).status_code == 303
+
+
+def test_a_check_in_pin_equal_to_the_duress_pin_is_refused(app, web, make_user):
+    from tests.conftest import PASSWORD
+
+    me = make_user("ot")
+    with app.app_context():
+        person = db.session.get(User, me.id)
+        person.checkin_pin_hash = generate_password_hash("2468")
+        person.duress_pin_hash = generate_password_hash("1357")
+        db.session.commit()
+    web.login(me)
+    response = web.post("/profile", {"checkin_pin": "1357", "password": PASSWORD})
+    assert response.status_code == 422
+    assert "different from your duress PIN" in response.get_data(as_text=True)
+
+
+def test_a_failing_poll_leaves_the_page_alone(app, web, make_user, clock_at):
+    web.login(make_user("ot"))
+    response = web.get("/out/999999?poll=1", headers={"HX-Request": "true"})
+    assert response.status_code == 204
