@@ -7,6 +7,7 @@ leaves its rows claimed; once the claim lapses they are tried again.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -60,7 +61,13 @@ def _claim(now: datetime, limit: int) -> list[int]:
         and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
     )
-    query = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
+    # SMS first: it is what reaches a person on the move.
+    query = (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.channel.desc(), OutboxMessage.id)
+        .limit(limit)
+    )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = db.session.scalars(query).all()
@@ -73,11 +80,20 @@ def _claim(now: datetime, limit: int) -> list[int]:
     return ids
 
 
-def deliver_due(channels: dict[str, Channel], limit: int = 50) -> dict[str, int]:
-    """Send what is due; returns counts by outcome. Never raises for a delivery failure."""
+def deliver_due(
+    channels: dict[str, Channel], limit: int = 50, budget_seconds: float = 20.0
+) -> dict[str, int]:
+    """Send what is due, one claimed message at a time (so no claim outlives its send), for at
+    most ``budget_seconds`` so the ladder is not kept waiting; returns counts by outcome."""
     counts = {SENT: 0, PENDING: 0, FAILED: 0}
-    for message_id in _claim(clock.now(), limit):
-        message = db.session.get(OutboxMessage, message_id)
+    started = time.monotonic()
+    for _ in range(limit):
+        if time.monotonic() - started > budget_seconds:
+            break
+        claimed = _claim(clock.now(), 1)
+        if not claimed:
+            break
+        message = db.session.get(OutboxMessage, claimed[0])
         channel = channels.get(message.channel)
         try:
             if channel is None:

@@ -160,3 +160,22 @@ def test_the_same_decision_cannot_queue_a_message_twice(app):
             body="again",
         )
         db.session.commit()
+
+
+def test_sms_goes_before_email_when_both_are_waiting(
+    app, delivery_config, smtp_server, notify_server, frozen_clock
+):
+    frozen_clock(T0)
+    _queue(app, "email", "lead@example.com")
+    _queue(app, "sms", "07700 900123")
+    with app.app_context():
+        deliver_due(channels_from_config(app.config), limit=1)
+    assert len(notify_server.requests) == 1 and smtp_server.messages == []
+
+
+def test_delivery_stops_when_its_time_budget_is_spent(app, delivery_config, frozen_clock):
+    frozen_clock(T0)
+    _queue(app, "email", "lead@example.com", n=3)
+    with app.app_context():
+        counts = deliver_due(channels_from_config(app.config), budget_seconds=0)
+    assert sum(counts.values()) <= 1
