@@ -473,6 +473,22 @@ def tick(now: datetime | None = None, batch: int = 500) -> TickResult:
             return result
 
 
+def replan_open_outings() -> int:
+    """Recompute every open outing's next look, e.g. after the ladder's configuration changed
+    (the watcher does this when it starts). Returns how many changed."""
+    changed = 0
+    outings = db.session.scalars(
+        select(Outing).where(Outing.status != RESOLVED).options(selectinload(Outing.steps))
+    ).all()
+    for outing in outings:
+        planned = next_step_at(outing)
+        if planned != outing.next_step_at:
+            outing.next_step_at = planned
+            changed += 1
+    db.session.commit()
+    return changed
+
+
 # --- heartbeat -------------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ def watch(app: Flask, interval: float, passes: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     name = f"{socket.gethostname()}:{os.getpid()}"
     channels = channels_from_config(app.config)
+    log.info("watcher %s: re-planned %d open outings", name, services.replan_open_outings())
     log.info("watcher %s started; interval %.1fs; channels %s", name, interval, sorted(channels))
     done = 0
     while passes is None or done < passes:

@@ -259,3 +259,28 @@ def test_a_lead_on_duty_who_is_out_themselves_is_not_the_only_one_told(
     told = {m.recipient_id for m in outbox(outing_id) if ":e1:leads:" in m.dedupe_key}
     # Not the on-duty lead alone: with them out, every lead and admin of the unit is told.
     assert lead_in.id in told
+
+
+def test_a_changed_ladder_is_applied_to_outings_already_out_when_the_watcher_starts(
+    app, clock_at, make_user, make_outing, tick, steps_of
+):
+    from app.lone_working.ladder import DEFAULT_LADDER, parse
+
+    outing_id = make_outing(minutes=60)
+    faster = [dict(step) for step in DEFAULT_LADDER]
+    faster[2]["after_minutes"] = 10  # buddy at +10 instead of +15
+    saved = app.extensions["lone_working_ladder"]
+    app.extensions["lone_working_ladder"] = parse(faster)
+    try:
+        clock_at.value = DUE + timedelta(minutes=6)
+        tick()  # prompt and prompt-again; the next look is planned for the buddy step
+        with app.app_context():
+            outing = db.session.get(Outing, outing_id)
+            outing.next_step_at = DUE + timedelta(minutes=15)  # as planned under the old ladder
+            db.session.commit()
+            assert services.replan_open_outings() == 1
+        clock_at.value = DUE + timedelta(minutes=10)
+        tick()
+        assert steps_of(outing_id)[-1] == ("e1:buddy", "amber")
+    finally:
+        app.extensions["lone_working_ladder"] = saved
