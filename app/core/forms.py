@@ -86,6 +86,31 @@ def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
     return params
 
 
+def radio_params(
+    field: SelectFieldBase, label_size: str | None = "s", **extra: Any
+) -> dict[str, Any]:
+    """A radios group in a fieldset whose legend is the field's label."""
+    items = [
+        {"value": choice.value, "text": choice.label, "checked": bool(choice.selected)}
+        for choice in field.iter_choices()
+    ]
+    legend: dict[str, Any] = {"text": field.label.text}
+    if label_size:
+        legend["size"] = label_size
+    params: dict[str, Any] = {
+        "idPrefix": field.id,
+        "name": field.name,
+        "items": items,
+        "fieldset": {"legend": legend},
+    }
+    if field.description:
+        params["hint"] = {"text": field.description}
+    if field.errors:
+        params["errorMessage"] = {"text": first_error(field)}
+    params.update(extra)
+    return params
+
+
 def error_list(form: Form) -> list[dict[str, str]]:
     """Items for the NHS error summary: form-level errors first, then each field's first error."""
     items = [
@@ -108,5 +133,6 @@ TEMPLATE_GLOBALS = {
     "input_params": input_params,
     "select_params": select_params,
     "checkbox_params": checkbox_params,
+    "radio_params": radio_params,
     "error_list": error_list,
 }

@@ -1,4 +1,4 @@
-"""notes: client goals
+"""notes: client goals, activity notes, MOHOST ratings, amendments
 
 Revision ID: 0002
 Revises: 0001
@@ -32,11 +32,105 @@ def upgrade():
     with op.batch_alter_table('client_goals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_client_goals_client_id'), ['client_id'], unique=False)
 
+    op.create_table('notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=36), nullable=False),
+    sa.Column('outing_id', sa.Integer(), nullable=True),
+    sa.Column('activity_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('duration_minutes', sa.Integer(), nullable=True),
+    sa.Column('activity_type', sa.String(length=20), nullable=False),
+    sa.Column('place', sa.String(length=120), nullable=False),
+    sa.Column('engagement', sa.String(length=20), nullable=False),
+    sa.Column('support_given', sa.Text(), nullable=False),
+    sa.Column('went_well', sa.Text(), nullable=False),
+    sa.Column('difficulties', sa.Text(), nullable=False),
+    sa.Column('risks', sa.Text(), nullable=False),
+    sa.Column('next_steps', sa.Text(), nullable=False),
+    sa.Column('observations', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('signed_by_id', sa.Integer(), nullable=True),
+    sa.Column('signed_by_name', sa.String(length=120), nullable=False),
+    sa.Column('signed_role', sa.String(length=16), nullable=False),
+    sa.Column('signed_role_label', sa.String(length=60), nullable=False),
+    sa.Column('countersigned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('countersigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('countersigned_by_name', sa.String(length=120), nullable=False),
+    sa.Column('countersigned_role_label', sa.String(length=60), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_notes_author_id_users')),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_notes_client_id_clients')),
+    sa.ForeignKeyConstraint(['countersigned_by_id'], ['users.id'], name=op.f('fk_notes_countersigned_by_id_users')),
+    sa.ForeignKeyConstraint(['signed_by_id'], ['users.id'], name=op.f('fk_notes_signed_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notes')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_notes_idempotency_key'))
+    )
+    with op.batch_alter_table('notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notes_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notes_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notes_signed_at'), ['signed_at'], unique=False)
+
+    op.create_table('note_amendments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('note_id', sa.Integer(), nullable=False),
+    sa.Column('field', sa.String(length=40), nullable=False),
+    sa.Column('old_text', sa.Text(), nullable=False),
+    sa.Column('new_text', sa.Text(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('author_name', sa.String(length=120), nullable=False),
+    sa.Column('author_role_label', sa.String(length=60), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_note_amendments_author_id_users')),
+    sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_note_amendments_note_id_notes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_note_amendments'))
+    )
+    with op.batch_alter_table('note_amendments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_note_amendments_note_id'), ['note_id'], unique=False)
+
+    op.create_table('note_goals',
+    sa.Column('note_id', sa.Integer(), nullable=False),
+    sa.Column('goal_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['goal_id'], ['client_goals.id'], name=op.f('fk_note_goals_goal_id_client_goals')),
+    sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_note_goals_note_id_notes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('note_id', 'goal_id', name=op.f('pk_note_goals'))
+    )
+    op.create_table('note_ratings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('note_id', sa.Integer(), nullable=False),
+    sa.Column('item_key', sa.String(length=40), nullable=False),
+    sa.Column('rating', sa.String(length=1), nullable=False),
+    sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_note_ratings_note_id_notes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_note_ratings')),
+    sa.UniqueConstraint('note_id', 'item_key', name='uq_note_ratings_note_item')
+    )
+    with op.batch_alter_table('note_ratings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_note_ratings_note_id'), ['note_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('note_ratings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_note_ratings_note_id'))
+
+    op.drop_table('note_ratings')
+    op.drop_table('note_goals')
+    with op.batch_alter_table('note_amendments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_note_amendments_note_id'))
+
+    op.drop_table('note_amendments')
+    with op.batch_alter_table('notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notes_signed_at'))
+        batch_op.drop_index(batch_op.f('ix_notes_client_id'))
+        batch_op.drop_index(batch_op.f('ix_notes_author_id'))
+
+    op.drop_table('notes')
     with op.batch_alter_table('client_goals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_client_goals_client_id'))
 
