@@ -205,6 +205,35 @@ def test_drafts_are_private_to_their_author(make_user, make_client, make_note, b
     assert "Draft" in item.get_text() and item.a["href"] == f"/notes/{draft}/edit"
 
 
+def test_the_home_screen_counts_your_drafts_and_lists_recent_notes(
+    make_user, make_client, make_note, browser_for, now
+):
+    ab, cd = make_client("AB"), make_client("CD")
+    ot = make_user("ot")
+    first = make_note(ot, ab, sign=False, activity_type="library")
+    second = make_note(ot, cd, sign=False)
+    signed = make_note(ot, ab, activity_type="exercise")
+    make_note(make_user("ot"), ab, sign=False)  # someone else's draft
+
+    home = soup(browser_for(ot).get("/"))
+    action = home.select_one('a[href="/notes/new"]').find_parent(class_="nhsuk-card")
+    assert "Write a note" in action.get_text() and "2 drafts to finish" in action.get_text()
+    notes = home.select_one("#home-notes")
+    assert "2 drafts to finish" in notes.get_text()
+    drafts = [a["href"] for a in notes.select("ul")[0].select("a")]
+    assert sorted(drafts) == sorted([f"/notes/{first}/edit", f"/notes/{second}/edit"])
+    recent = notes.select("ul")[1]
+    assert [a["href"] for a in recent.select("a")] == [f"/notes/{signed}"]
+    assert "AB: Exercise" in recent.get_text()
+
+
+def test_the_home_screen_offers_write_a_note_only_to_clinical_staff(make_user, browser_for):
+    for role, offered in (("ot", True), ("assistant", True), ("lead", True), ("admin", False)):
+        home = soup(browser_for(make_user(role)).get("/"))
+        assert (home.select_one('a[href="/notes/new"]') is not None) is offered, role
+        assert home.select_one("#home-notes") is None  # nothing written yet
+
+
 def test_an_author_deletes_their_draft_and_it_is_audited(
     make_user, make_client, make_note, app, browser_for
 ):
