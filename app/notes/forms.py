@@ -302,6 +302,10 @@ def form_data_from_note(note) -> dict[str, Any]:
         local = clock.to_london(note.activity_at)
         data["activity_date"] = local.date()
         data["activity_time"] = local.time().replace(second=0, microsecond=0)
+    else:
+        # Only the full date and time are stored; until the time is typed, show the day the
+        # draft was started, as the new note form did.
+        data["activity_date"] = clock.to_london(note.created_at).date()
     for key, rating in note.rating_map.items():
         data[mohost_field_name(key)] = rating
     return data

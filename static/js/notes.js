@@ -164,6 +164,11 @@ function autosaveElement() {
   return document.getElementById("note-autosave");
 }
 
+function announce(text) {
+  const live = document.getElementById("note-autosave-problem");
+  if (live && live.textContent !== text) live.textContent = text;
+}
+
 function say(text, state) {
   const element = autosaveElement();
   if (!element) return;
@@ -172,6 +177,7 @@ function say(text, state) {
   span.dataset.state = state;
   span.textContent = text;
   element.replaceChildren(span);
+  announce(text);
 }
 
 let lastSaveAsked = Date.now();
@@ -290,6 +296,13 @@ function start() {
       event.detail.shouldSwap = false;
       say("Not saved to the server yet. Kept on this phone.", "failed");
     }
+  });
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    // The server's own answer: say a refusal (over a limit, signed elsewhere) out loud once.
+    if (!isAutosave(event)) return;
+    const answer = autosaveElement()?.querySelector(".app-autosave__text");
+    if (answer?.dataset.state === "failed") announce(answer.textContent);
+    else announce("");
   });
   document.body.addEventListener("htmx:afterRequest", (event) => {
     if (isNoteSubmit(event)) submitting = false;

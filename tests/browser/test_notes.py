@@ -114,6 +114,7 @@ def test_a_note_survives_a_lost_signal_and_a_reload_and_is_signed_once(
     page.get_by_label("Risks observed").fill("Stepped off the kerb without looking once.")
     expect(status).to_contain_text("No signal. Kept on this phone", timeout=10_000)
     expect(status).to_be_in_viewport()  # it sticks to the bottom of the screen while typing
+    expect(page.locator("#note-autosave-problem")).to_have_text(re.compile("^No signal"))
     page.screenshot(path=str(SCREENSHOTS / "note-form-offline.png"))  # what the phone shows
     [copy] = stored_drafts(page)
     assert copy["pending"] is True

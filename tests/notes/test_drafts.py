@@ -149,6 +149,22 @@ def test_a_saved_draft_comes_back_in_the_form_with_its_key(
     assert "Draft saved at 15:30" in page.select_one("#note-autosave").get_text()
 
 
+def test_a_draft_without_a_time_yet_keeps_the_day_it_was_started(
+    web, make_user, make_client, app, frozen_clock
+):
+    frozen_clock(NOW)
+    client = make_client("AB")
+    web.login(make_user("ot"))
+    autosave(
+        web, {"idempotency_key": new_key(), "client_id": client.id, "activity_date": "2026-03-10"}
+    )
+    note = only_note(app)
+    assert note.activity_at is None
+    assert soup(web.get(f"/notes/{note.id}/edit")).select_one("#activity_date")["value"] == (
+        "2026-03-10"
+    )
+
+
 def test_the_form_wires_up_autosave_and_the_browser_copy_without_inline_script(
     web, make_user, make_client
 ):
@@ -161,7 +177,8 @@ def test_the_form_wires_up_autosave_and_the_browser_copy_without_inline_script(
     assert autosaver["hx-include"] == "closest form"
     triggers = [t.strip() for t in autosaver["hx-trigger"].split(",")]
     assert triggers == ["input delay:2s from:closest form", "waypoint:autosave"]
-    assert autosaver["role"] == "status"
+    assert not autosaver.has_attr("role")  # "saved" every few seconds is not read out
+    assert page.select_one("#note-autosave-problem")["role"] == "status"
     assert page.select_one("[data-note-form]")["data-note-user"] == str(user.id)
     modules = [s["src"] for s in page.select("script[type=module]")]
     assert any(src.startswith("/static/js/notes.js?v=") for src in modules)
