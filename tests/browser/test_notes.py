@@ -175,10 +175,11 @@ def test_a_note_typed_with_no_signal_at_all_comes_back_on_a_new_page_with_its_ke
     expect(page.locator("#note-autosave")).to_contain_text("No signal", timeout=10_000)
     assert notes_of(app, UNRATED) == []
 
-    # The phone reloads the tab while there is still no signal, so the page is lost...
-    with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
-        page.reload()
-    # ...and later, with a signal, she opens "Write a note" for the same client again.
+    # The tab is closed or used for something else while there is still no signal. (A reload
+    # would show Chromium's error page, which reloads itself when the signal is back: that
+    # restores the draft too, but at a moment this test cannot choose.)
+    page.goto("about:blank")
+    # Later, with a signal, she opens "Write a note" for the same client again.
     page.context.set_offline(False)
     page_log(page).console.clear()
     page_log(page).bad_responses.clear()
