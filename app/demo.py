@@ -4,15 +4,18 @@ Every name here is made up. NHS numbers come from the 999 range, which is never 
 real person, and carry a valid Modulus 11 check digit.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+from app.audit.services import record
 from app.auth.models import Unit, User
 from app.auth.services import save_user
-from app.clients.models import Client
+from app.clients.models import Client, ClientGoal
 from app.clients.nhs_number import check_digit
 from app.clients.services import save_client
 from app.core import clock
 from app.extensions import db
+from app.notes import mohost
+from app.notes.models import SIGNED, Note, NoteRating
 
 DEMO_PASSWORD = "waypoint-demo-2026"
 
@@ -88,11 +91,11 @@ def seed_demo() -> list[User]:
         )
 
     today = clock.london_today()
-    clients = []
+    clients = {}
     for (full, preferred, room, step_down, unit, key_worker, days), number in zip(
         CLIENTS, demo_nhs_numbers(len(CLIENTS)), strict=True
     ):
-        client = save_client(
+        clients[full] = save_client(
             Client(),
             {
                 "full_name": full,
@@ -107,13 +110,13 @@ def seed_demo() -> list[User]:
                 "discharged_on": None,
             },
         )
-        clients.append(client)
+    seed_goals_and_notes(people, clients)
     _demo_lone_working(people, clients, units)
     db.session.commit()
     return people
 
 
-def _demo_lone_working(people: list[User], clients: list[Client], units: list[Unit]) -> None:
+def _demo_lone_working(people: list[User], clients: dict[str, Client], units: list[Unit]) -> None:
     """The head OT on shift, and the assistant out shopping with two clients, due back soon."""
     from app.lone_working import duty, services
 
@@ -128,11 +131,177 @@ def _demo_lone_working(people: list[User], clients: list[Client], units: list[Un
             "transport": "Walking",
             "contact_number": assistant.phone,
             "buddy_id": head_ot.id,
-            "client_ids": [clients[1].id, clients[4].id],
+            "client_ids": [clients["Bethany Cole"].id, clients["Edward Finch"].id],
             "expected_return": clock.now() + timedelta(minutes=45),
         },
         "demo-outing-1",
     )
+
+
+# OT goals, by client.
+GOALS = {
+    "Alan Brooke": [
+        "Plan and buy a week's food shop within budget",
+        "Travel to the library on the bus alone",
+    ],
+    "Callum Dunmore": [
+        "Order and pay for a drink in a café",
+        "Catch the 321 bus into town with a prompt card",
+        "Join the walking group once a week",
+    ],
+}
+
+# Signed notes: client, weeks ago, writer (index into STAFF), activity type, place, engagement,
+# one MOHOST letter per section in order (or "-" for not rated), support given, next steps.
+NOTES = [
+    (
+        "Callum Dunmore",
+        6,
+        0,
+        "cafe",
+        "Café Nero, St Peter's Street",
+        "partial",
+        "IIRIAI",
+        "Modelled ordering at the counter; he paid.",
+        "Practise ordering with a prompt card.",
+    ),
+    (
+        "Callum Dunmore",
+        5,
+        1,
+        "travel",
+        "Bus station, St Albans",
+        "partial",
+        "IAIIA-",
+        "Read the timetable together.",
+        "Next time he buys the ticket.",
+    ),
+    (
+        "Callum Dunmore",
+        4,
+        0,
+        "shopping",
+        "Sainsbury's, London Road",
+        "most",
+        "AAIAAA",
+        "Verbal prompts to stick to the list.",
+        "Try the self-checkout.",
+    ),
+    (
+        "Callum Dunmore",
+        2,
+        1,
+        "exercise",
+        "Verulamium Park walking group",
+        "most",
+        "AA-AA-",
+        "Walked alongside for the first lap.",
+        "Walk the second lap with the group.",
+    ),
+    (
+        "Callum Dunmore",
+        1,
+        0,
+        "cafe",
+        "Café Nero, St Peter's Street",
+        "full",
+        "FAAAFA",
+        "None needed; I waited outside.",
+        "Meet a friend there without staff.",
+    ),
+    (
+        "Alan Brooke",
+        3,
+        0,
+        "library",
+        "Central Library",
+        "most",
+        "AIAA--",
+        "Showed him the self-service machine.",
+        "Renew his card online.",
+    ),
+    (
+        "Alan Brooke",
+        1,
+        2,
+        "shopping",
+        "Market, St Peter's Street",
+        "full",
+        "AAFAAA",
+        "Helped him compare prices.",
+        "Plan next week's list on Sunday.",
+    ),
+]
+
+
+def seed_goals_and_notes(people: list[User], clients: dict[str, Client]) -> None:
+    """A few goals and signed notes with MOHOST ratings, so the charts have something to show.
+
+    Notes are backdated (activity and signing weeks ago), so they are made here directly rather
+    than through the note services, which sign at the current time; the audit rows say so.
+    """
+    goals: dict[str, list[ClientGoal]] = {}
+    for name, texts in GOALS.items():
+        client = clients[name]
+        goals[name] = []
+        for text in texts:
+            goal = ClientGoal(client_id=client.id, text=text, created_by_id=people[0].id)
+            db.session.add(goal)
+            goals[name].append(goal)
+    db.session.flush()
+
+    today = clock.london_today()
+    for number, row in enumerate(NOTES):
+        name, weeks, writer, kind, place, engagement, letters, support, next_steps = row
+        client, author = clients[name], people[writer]
+        day = today - timedelta(weeks=weeks, days=1)
+        at = datetime.combine(day, time(10, 30), tzinfo=clock.LONDON)
+        note = Note(
+            client_id=client.id,
+            author_id=author.id,
+            status=SIGNED,
+            idempotency_key=f"00000000-0000-4000-8000-{number:012d}",
+            activity_at=at,
+            duration_minutes=90,
+            activity_type=kind,
+            place=place,
+            engagement=engagement,
+            support_given=support,
+            went_well="Stayed for the whole activity.",
+            next_steps=next_steps,
+            created_at=at + timedelta(hours=3),
+            updated_at=at + timedelta(hours=3),
+            revision=1,
+            signed_at=at + timedelta(hours=3),
+            signed_by_id=author.id,
+            signed_by_name=author.name,
+            signed_role=author.role,
+            signed_role_label=author.role_label,
+            goals=goals[name][:1],
+        )
+        for section, letter in zip(mohost.SECTIONS, letters, strict=True):
+            if letter != "-":
+                note.ratings.extend(
+                    NoteRating(item_key=i.key, rating=letter) for i in section.items
+                )
+        db.session.add(note)
+        db.session.flush()
+        record(
+            "create",
+            "note",
+            note.id,
+            actor=author,
+            unit_id=client.unit_id,
+            extra={"client_id": client.id, "demo": True},
+        )
+        record(
+            "sign",
+            "note",
+            note.id,
+            actor=author,
+            unit_id=client.unit_id,
+            extra={"client_id": client.id, "late_entry": False, "demo": True},
+        )
 
 
 __all__ = ["DEMO_PASSWORD", "demo_nhs_numbers", "seed_demo"]

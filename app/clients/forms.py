@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clients import nhs_number
+from app.clients.models import GOAL_MAX_LENGTH
 from app.clients.services import find_by_nhs_number
 
 
@@ -86,3 +87,22 @@ class ClientForm(FlaskForm):
     def validate_discharged_on(self, field) -> None:
         if field.data and self.admitted_on.data and field.data < self.admitted_on.data:
             raise ValidationError("Discharge date must be on or after the admission date")
+
+
+class GoalForm(FlaskForm):
+    text = StringField(
+        "Add a goal",
+        description="In the client's words where you can, for example: catch the bus to town alone",
+        validators=[
+            DataRequired("Enter the goal"),
+            Length(
+                max=GOAL_MAX_LENGTH,
+                message=f"Goal must be {GOAL_MAX_LENGTH} characters or fewer",
+            ),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class RetireGoalForm(FlaskForm):
+    """Only the CSRF token: the goal comes from the URL."""

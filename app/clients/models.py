@@ -63,3 +63,28 @@ class Client(db.Model):
 
     def __repr__(self) -> str:  # no name: reprs end up in logs
         return f"<Client {self.id}>"
+
+
+GOAL_MAX_LENGTH = 200
+
+
+class ClientGoal(db.Model):
+    """An OT goal the client is working towards; notes say which goals an activity addressed.
+
+    Goals are retired, never deleted, so notes that addressed them keep their wording.
+    """
+
+    __tablename__ = "client_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    text: Mapped[str] = mapped_column(String(GOAL_MAX_LENGTH))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    client: Mapped[Client] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:  # no text: reprs end up in logs
+        return f"<ClientGoal {self.id} client={self.client_id}>"

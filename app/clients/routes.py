@@ -1,15 +1,15 @@
 """Client list, client page and client form. URLs carry ids only, never names."""
 
-from flask import abort, flash, g, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.auth.services import staff
 from app.clients import bp
-from app.clients.forms import ClientForm
-from app.clients.models import Client
-from app.clients.services import save_client, search
-from app.core.htmx import hx_redirect, render
+from app.clients.forms import ClientForm, GoalForm, RetireGoalForm
+from app.clients.models import Client, ClientGoal
+from app.clients.services import add_goal, goals_of, retire_goal, save_client, search
+from app.core.htmx import hx_redirect, render, wants_fragment
 from app.extensions import db
 
 
@@ -35,10 +35,65 @@ def index():
     )
 
 
+# Who may add and retire a client's OT goals.
+GOAL_EDITORS = ("lead", "ot", "admin")
+
+
+def _goal_context(client: Client, goal_form: GoalForm | None = None) -> dict:
+    can_edit = current_user.has_role(*GOAL_EDITORS)
+    return {
+        "client": client,
+        "goals": goals_of(client.id),
+        "retired_goals": [g for g in goals_of(client.id, active_only=False) if not g.active],
+        "goal_form": (goal_form or GoalForm(formdata=None)) if can_edit else None,
+        "retire_form": RetireGoalForm() if can_edit else None,
+    }
+
+
 @bp.get("/<int:client_id>")
 def show(client_id: int):
     """One client's page: the only place the full name is shown."""
-    return render("clients/show.html", "clients/_details.html", client=_client_or_404(client_id))
+    client = _client_or_404(client_id)
+    return render("clients/show.html", "clients/_details.html", **_goal_context(client))
+
+
+def _goals_answer(client: Client, status: int = 200, goal_form: GoalForm | None = None):
+    """The goals section for htmx; back to the client page for a plain POST that worked."""
+    if status == 200 and not wants_fragment():
+        return redirect(url_for("clients.show", client_id=client.id, _anchor="client-goals"), 303)
+    return render(
+        "clients/show.html",
+        "clients/_goals.html",
+        status=status,
+        **_goal_context(client, goal_form),
+    )
+
+
+@bp.post("/<int:client_id>/goals")
+@roles_required(*GOAL_EDITORS)
+def add_client_goal(client_id: int):
+    """Add an OT goal to the client's list (notes then offer it as a goal addressed)."""
+    client = _client_or_404(client_id)
+    form = GoalForm()
+    if not form.validate_on_submit():
+        return _goals_answer(client, 422, form)
+    add_goal(client, form.text.data, current_user)
+    db.session.commit()
+    return _goals_answer(client)
+
+
+@bp.post("/<int:client_id>/goals/<int:goal_id>/retire")
+@roles_required(*GOAL_EDITORS)
+def retire_client_goal(client_id: int, goal_id: int):
+    """Take a goal off the active list; notes that addressed it still show it."""
+    client = _client_or_404(client_id)
+    RetireGoalForm()  # CSRF is checked globally; the form documents that it is a POST form
+    goal = db.session.get(ClientGoal, goal_id)
+    if goal is None or goal.client_id != client.id:
+        abort(404)
+    retire_goal(goal, current_user)
+    db.session.commit()
+    return _goals_answer(client)
 
 
 def _form_page(client: Client | None):

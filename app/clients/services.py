@@ -4,7 +4,7 @@ from sqlalchemy import or_, select
 
 from app.audit.services import diff, record, snapshot
 from app.clients import nhs_number
-from app.clients.models import Client
+from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.extensions import db
 
@@ -62,3 +62,44 @@ def save_client(client: Client, data: dict) -> Client:
             unit_id=client.unit_id,
         )
     return client
+
+
+def goals_of(client_id: int, active_only: bool = True) -> list[ClientGoal]:
+    """A client's OT goals, oldest first; retired ones too when asked."""
+    query = select(ClientGoal).where(ClientGoal.client_id == client_id)
+    if active_only:
+        query = query.where(ClientGoal.active)
+    return list(db.session.scalars(query.order_by(ClientGoal.created_at, ClientGoal.id)))
+
+
+def add_goal(client: Client, text: str, actor) -> ClientGoal:
+    """Add a goal to a client's list, writing the audit row (without the goal's wording)."""
+    goal = ClientGoal(client_id=client.id, text=text.strip(), created_by_id=actor.id)
+    db.session.add(goal)
+    db.session.flush()
+    record(
+        "create",
+        "client_goal",
+        goal.id,
+        actor=actor,
+        unit_id=client.unit_id,
+        extra={"client_id": client.id},
+    )
+    return goal
+
+
+def retire_goal(goal: ClientGoal, actor) -> ClientGoal:
+    """Take a goal off the active list; notes that addressed it keep it."""
+    if goal.active:
+        goal.active = False
+        db.session.flush()
+        record(
+            "retire",
+            "client_goal",
+            goal.id,
+            changes={"active": [True, False]},
+            actor=actor,
+            unit_id=goal.client.unit_id,
+            extra={"client_id": goal.client_id},
+        )
+    return goal

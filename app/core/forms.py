@@ -65,27 +65,6 @@ def select_params(
     return params
 
 
-def radio_params(field: SelectFieldBase, **extra: Any) -> dict[str, Any]:
-    """A radios group (no conditional reveals: nhsuk-frontend marks them aria-expanded, which
-    axe reports as a critical misuse of ARIA on a radio)."""
-    items = [
-        {"value": choice.value, "text": choice.label, "checked": choice.selected}
-        for choice in field.iter_choices()
-    ]
-    params: dict[str, Any] = {
-        "idPrefix": field.id,
-        "name": field.name,
-        "items": items,
-        "fieldset": {"legend": {"text": field.label.text, "size": "s"}},
-    }
-    if field.description:
-        params["hint"] = {"text": field.description}
-    if field.errors:
-        params["errorMessage"] = {"text": first_error(field)}
-    params.update(extra)
-    return params
-
-
 def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
     """A single yes/no checkbox (BooleanField) or a group (a multi-select of checkboxes)."""
     if isinstance(field, BooleanField):
@@ -107,6 +86,32 @@ def checkbox_params(field: Field, **extra: Any) -> dict[str, Any]:
         }
         if field.description:
             params["hint"] = {"text": field.description}
+    if field.errors:
+        params["errorMessage"] = {"text": first_error(field)}
+    params.update(extra)
+    return params
+
+
+def radio_params(
+    field: SelectFieldBase, label_size: str | None = "s", **extra: Any
+) -> dict[str, Any]:
+    """A radios group in a fieldset whose legend is the field's label. No conditional reveals:
+    nhsuk-frontend marks them aria-expanded, which axe reports as a critical ARIA misuse."""
+    items = [
+        {"value": choice.value, "text": choice.label, "checked": bool(choice.selected)}
+        for choice in field.iter_choices()
+    ]
+    legend: dict[str, Any] = {"text": field.label.text}
+    if label_size:
+        legend["size"] = label_size
+    params: dict[str, Any] = {
+        "idPrefix": field.id,
+        "name": field.name,
+        "items": items,
+        "fieldset": {"legend": legend},
+    }
+    if field.description:
+        params["hint"] = {"text": field.description}
     if field.errors:
         params["errorMessage"] = {"text": first_error(field)}
     params.update(extra)

@@ -11,6 +11,7 @@ from app.home import bp
 from app.lone_working import duty
 from app.lone_working import services as lone_working
 from app.lone_working.forms import ConfirmForm
+from app.notes import services as notes
 
 
 @bp.get("/")
@@ -39,6 +40,18 @@ def index():
         {"title": "Whereabouts", "href": "lone_working.board", "text": "Who is out now"},
         {"title": "Clients", "href": "clients.index", "text": "Find a client in this unit"},
     ]
+    my_notes = {}
+    if me.has_role(*notes.WRITERS):
+        drafts = notes.drafts_for(me)
+        count = f"{len(drafts)} draft{'' if len(drafts) == 1 else 's'} to finish"
+        actions.append(
+            {
+                "title": "Write a note",
+                "href": "notes.new",
+                "text": count if drafts else "After an activity, for one client",
+            }
+        )
+        my_notes = {"my_drafts": drafts, "my_recent": notes.recent_signed_for(me)}
     if me.has_role("lead", "admin"):
         actions.append(
             {"title": "Audit trail", "href": "audit.index", "text": "Who changed what, and when"}
@@ -56,4 +69,5 @@ def index():
         alerts=lone_working.open_alerts(g.unit.id, hide_for=me),
         shift=shift,
         shift_form=ConfirmForm(),
+        **my_notes,
     )

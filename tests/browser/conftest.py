@@ -236,6 +236,12 @@ def assert_clean():
     return assert_no_csp_violations_or_js_errors
 
 
+@pytest.fixture
+def page_log():
+    """``page_log(page)``: what a page logged, to forget failures a test caused on purpose."""
+    return log_of
+
+
 @functools.cache
 def _axe_source() -> str:
     if not AXE_SCRIPT.exists():

@@ -1,0 +1,352 @@
+"""The note form (draft, autosave and sign), the amendment form and the countersign form.
+
+One form class serves three strictnesses (``mode``):
+
+- ``autosave``: what the browser sends every few seconds. Fields that do not parse are left out
+  (the browser keeps its own copy); only a field over its length limit stops the save.
+- ``draft``: "Save draft". Everything typed must make sense (a real date, not in the future, a
+  duration of 1 minute to 12 hours, nothing over its limit) but nothing is required.
+- ``sign``: "Sign note". As a draft, plus everything a clinical record needs is there.
+"""
+
+import re
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.clients.models import Client, ClientGoal
+from app.core import clock
+from app.notes import mohost
+from app.notes.models import (
+    ACTIVITY_TYPES,
+    AMENDABLE,
+    ENGAGEMENT,
+    PLACE_LIMIT,
+    TEXT_FIELDS,
+)
+
+KEY_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+MAX_DURATION = 12 * 60
+MODES = ("autosave", "draft", "sign")
+REASON_LIMIT = 500
+MOHOST_PREFIX = "mohost_"
+
+
+def mohost_field_name(item_key: str) -> str:
+    return MOHOST_PREFIX + item_key
+
+
+def _limit_message(label: str, limit: int) -> str:
+    return f"{label} must be {limit:,} characters or fewer"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _rating_choices() -> list[SelectChoice]:
+    return [SelectChoice(letter, letter) for letter in mohost.RATINGS] + [
+        SelectChoice("", "Not rated")
+    ]
+
+
+class NoteForm(FlaskForm):
+    idempotency_key = HiddenField()
+    client_id = HiddenField()
+    outing_id = HiddenField()
+    activity_date = DateField(
+        "Date",
+        format="%Y-%m-%d",
+        validators=[Optional()],
+        invalid_value_message="Enter a real date for the activity",
+    )
+    activity_time = TimeField(
+        "Start time",
+        format="%H:%M",
+        description="24-hour clock, for example 14:30",
+        validators=[Optional()],
+        invalid_value_message="Enter a real time, like 14:30",
+    )
+    duration_minutes = IntegerField(
+        "How long it took",
+        description="In minutes, for example 90 for an hour and a half",
+        validators=[Optional()],
+        invalid_value_message="Enter how long the activity took as a number of minutes, like 90",
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    activity_type = RadioField(
+        "Type of activity",
+        choices=[SelectChoice(k, v) for k, v in ACTIVITY_TYPES.items()],
+        validators=[Optional()],
+        invalid_choice_message="Choose the type of activity from the list",
+    )
+    place = StringField(
+        "Place",
+        description="For example: Tesco, Hatfield Road",
+        render_kw={"autocomplete": "off"},
+    )
+    goal_ids = MultiCheckboxField(
+        "OT goals addressed",
+        coerce=int,
+        validators=[Optional()],
+        invalid_value_message="Choose goals from the client's list",
+        invalid_choice_message="Choose goals from the client's list: one you chose is not on it",
+    )
+    engagement = RadioField(
+        "Engagement",
+        choices=[SelectChoice(k, v) for k, v in ENGAGEMENT.items()],
+        validators=[Optional()],
+        invalid_choice_message="Choose how engaged the client was from the list",
+    )
+    support_given = TextAreaField(
+        "Support given", description="Prompts, demonstration, hands-on help, or none"
+    )
+    went_well = TextAreaField("What went well")
+    difficulties = TextAreaField("Difficulties")
+    risks = TextAreaField(
+        "Risks observed", description="Anything the team needs to know, and what you did"
+    )
+    next_steps = TextAreaField("Next steps")
+    observations = TextAreaField(
+        "MOHO observations",
+        description="What you saw of their motivation, routines, skills and environment",
+    )
+
+    def __init__(
+        self,
+        *args,
+        mode: str = "sign",
+        client: Client | None = None,
+        goals: list[ClientGoal] = (),
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode = mode
+        self.client = client
+        self.goal_ids.choices = [SelectChoice(g.id, g.text) for g in goals]
+        self.activity_at: datetime | None = None
+        self.too_long: list[str] = []
+
+    # --- MOHOST: one radio group per item, added to the class below ------------------------
+
+    def mohost_fields(self):
+        return [self[mohost_field_name(key)] for key in mohost.ITEMS]
+
+    def ratings(self) -> dict[str, str]:
+        fields = {key: self[mohost_field_name(key)] for key in mohost.ITEMS}
+        return mohost.clean({key: f.data for key, f in fields.items() if not f.errors})
+
+    def section_totals(self) -> list[mohost.SectionTotal]:
+        return mohost.section_totals(self.ratings())
+
+    # --- validation ------------------------------------------------------------------------
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        self._check_key()
+        self._check_client()
+        self._check_lengths()
+        self._combine_date_and_time()
+        if self.mode in ("draft", "sign"):
+            self._check_duration()
+            self._check_not_in_future()
+        if self.mode == "sign":
+            self._check_complete()
+        return not self.errors
+
+    def _check_key(self) -> None:
+        if not KEY_PATTERN.match(self.idempotency_key.data or ""):
+            self.form_errors.append(
+                "This form is missing its reference. Refresh the page: what you typed is kept "
+                "on this phone."
+            )
+
+    def _check_client(self) -> None:
+        if self.client is None:
+            self.client_id.errors = [
+                "The client was not found. Go back to the client's page and start the note there"
+            ]
+
+    def _check_lengths(self) -> None:
+        limits = {"place": ("Place", PLACE_LIMIT), **TEXT_FIELDS}
+        for name, (label, limit) in limits.items():
+            field = self[name]
+            if len(field.data or "") > limit:
+                self.too_long.append(label)
+                over = len(field.data) - limit
+                field.errors.append(
+                    f"{_limit_message(label, limit)}: you have {over:,} too many. "
+                    "Your text is still here"
+                )
+
+    def _combine_date_and_time(self) -> None:
+        day, at = self.activity_date.data, self.activity_time.data
+        if isinstance(day, date) and isinstance(at, time) and not self.activity_date.errors:
+            self.activity_at = local_to_utc(day, at)
+
+    def _check_duration(self) -> None:
+        minutes = self.duration_minutes.data
+        if minutes is None or self.duration_minutes.errors:
+            return
+        if minutes <= 0:
+            self.duration_minutes.errors.append("Duration must be at least 1 minute")
+        elif minutes > MAX_DURATION:
+            self.duration_minutes.errors.append(
+                f"Duration must be 12 hours ({MAX_DURATION} minutes) or less"
+            )
+
+    def _check_not_in_future(self) -> None:
+        day = self.activity_date.data
+        if day is not None and not self.activity_date.errors and day > clock.london_today():
+            self.activity_date.errors.append("Date of the activity must be today or in the past")
+        elif self.activity_at is not None and self.activity_at > clock.now():
+            self.activity_time.errors.append("Start time must be in the past")
+
+    def _check_complete(self) -> None:
+        required = {
+            "activity_date": "Enter the date of the activity",
+            "activity_time": "Enter the time the activity started",
+            "duration_minutes": "Enter how long the activity took, in minutes",
+            "activity_type": "Choose the type of activity",
+            "place": "Enter where the activity took place",
+            "engagement": "Choose how engaged the client was",
+        }
+        for name, message in required.items():
+            field = self[name]
+            empty = field.data is None or (isinstance(field.data, str) and not field.data.strip())
+            if empty and not field.errors:
+                field.errors.append(message)
+        if not any((self[name].data or "").strip() for name in TEXT_FIELDS):
+            self.support_given.errors.append(
+                "The note is empty: write what happened in at least one box, "
+                "starting with support given"
+            )
+
+    # --- results ---------------------------------------------------------------------------
+
+    def note_data(self) -> dict[str, Any]:
+        """Parsed values for the service. In autosave mode, fields that did not parse are left
+        out so that the server keeps what it had."""
+
+        def ok(name: str) -> bool:
+            return not self[name].errors
+
+        data: dict[str, Any] = {}
+        if ok("activity_date") and ok("activity_time"):
+            data["activity_at"] = self.activity_at
+        if ok("duration_minutes"):
+            data["duration_minutes"] = self.duration_minutes.data
+        for name in ("activity_type", "engagement"):
+            if ok(name):
+                data[name] = self[name].data or ""
+        for name in ("place", *TEXT_FIELDS):
+            if ok(name):
+                data[name] = (self[name].data or "").strip()
+        if ok("goal_ids"):
+            data["goal_ids"] = list(self.goal_ids.data or [])
+        data["ratings"] = self.ratings()
+        outing = (self.outing_id.data or "").strip()
+        data["outing_id"] = int(outing) if outing.isdigit() and len(outing) < 10 else None
+        return data
+
+
+for _item in mohost.ITEMS.values():
+    setattr(
+        NoteForm,
+        mohost_field_name(_item.key),
+        RadioField(
+            _item.name,
+            choices=_rating_choices(),
+            validators=[Optional()],
+            invalid_choice_message=f"Choose F, A, I, R or not rated for {_item.name.lower()}",
+        ),
+    )
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """A wall-clock date and time in the UK as a UTC instant (GMT or BST as the date needs)."""
+    return datetime.combine(day, at, tzinfo=clock.LONDON).astimezone(UTC)
+
+
+def form_data_from_note(note) -> dict[str, Any]:
+    """What a saved draft puts back in the form."""
+    data: dict[str, Any] = {
+        "idempotency_key": note.idempotency_key,
+        "client_id": str(note.client_id),
+        "outing_id": str(note.outing_id) if note.outing_id else "",
+        "duration_minutes": note.duration_minutes,
+        "activity_type": note.activity_type or None,
+        "engagement": note.engagement or None,
+        "place": note.place,
+        "goal_ids": [g.id for g in note.goals],
+        **{name: getattr(note, name) for name in TEXT_FIELDS},
+    }
+    if note.activity_at is not None:
+        local = clock.to_london(note.activity_at)
+        data["activity_date"] = local.date()
+        data["activity_time"] = local.time().replace(second=0, microsecond=0)
+    else:
+        # Only the full date and time are stored; until the time is typed, show the day the
+        # draft was started, as the new note form did.
+        data["activity_date"] = clock.to_london(note.created_at).date()
+    for key, rating in note.rating_map.items():
+        data[mohost_field_name(key)] = rating
+    return data
+
+
+class AmendForm(FlaskForm):
+    new_text = TextAreaField("Amended text")
+    reason = TextAreaField(
+        "Reason for the amendment",
+        description="For example: wrong shop name; added a risk I forgot to record",
+        validators=[
+            DataRequired("Enter the reason for the amendment"),
+            Length(max=REASON_LIMIT, message=_limit_message("Reason", REASON_LIMIT)),
+        ],
+    )
+
+    def __init__(self, *args, field: str, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field = field
+        self.current = current
+        label, self.limit = AMENDABLE[field]
+        self.new_text.label.text = f"{label}: amended text"
+
+    def validate_new_text(self, field) -> None:
+        text = (field.data or "").strip()
+        label = AMENDABLE[self.field][0]
+        if len(text) > self.limit:
+            raise ValidationError(
+                f"{_limit_message(label, self.limit)}: you have {len(text) - self.limit:,} "
+                "too many. Your text is still here"
+            )
+        if text == (self.current or "").strip():
+            raise ValidationError(
+                "The amended text is the same as what the note says now. "
+                f"Change the {label.lower()} or go back"
+            )
+
+
+class CountersignForm(FlaskForm):
+    """Only the CSRF token: the note comes from the URL."""
+
+
+class DiscardForm(FlaskForm):
+    """Only the CSRF token: the note comes from the URL."""

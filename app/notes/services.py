@@ -1,0 +1,429 @@
+"""Writing, signing, amending, countersigning and finding activity notes.
+
+Plain functions over the session: the caller commits. Every create, sign, amend and countersign
+writes an audit row with ids and flags only, never what the note says.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.auth.models import User
+from app.clients.models import Client, ClientGoal
+from app.core import clock
+from app.extensions import db
+from app.notes import mohost
+from app.notes.models import (
+    AMENDABLE,
+    DRAFT,
+    PLACE_LIMIT,
+    SIGNED,
+    TEXT_FIELDS,
+    Note,
+    NoteAmendment,
+    NoteRating,
+)
+
+WRITERS = ("ot", "assistant", "lead")
+COUNTERSIGNERS = ("ot", "lead")
+NEEDS_COUNTERSIGNATURE = ("assistant",)
+AMENDERS = ("lead",)  # besides the note's own author
+
+
+class NoteRefused(Exception):
+    """The note cannot be changed this way; ``message`` says why, in words for the user."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+SIGNED_MESSAGE = (
+    "This note has been signed, so it cannot be changed. "
+    "If something in it is wrong, amend it and give a reason: the original stays on the record."
+)
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def find_by_key(key: str) -> Note | None:
+    return db.session.scalar(select(Note).where(Note.idempotency_key == key))
+
+
+def client_for(user: User, client_id: Any) -> Client | None:
+    """The client if the id is a client of a unit this person works in, else None."""
+    try:
+        client_id = int(client_id)
+    except (TypeError, ValueError):
+        return None
+    client = db.session.get(Client, client_id)
+    if client is None or not user.can_access_unit(client.unit_id):
+        return None
+    return client
+
+
+def visible_note(user: User, note_id: int) -> Note | None:
+    """A note this person may read: any signed note of their units, and their own drafts."""
+    note = db.session.get(Note, note_id)
+    if note is None or not user.can_access_unit(note.client.unit_id):
+        return None
+    if not note.is_signed and note.author_id != user.id:
+        return None
+    return note
+
+
+def goal_choices(client: Client, note: Note | None = None) -> list[ClientGoal]:
+    """Goals a note may say it addressed: the client's active goals and any it already names."""
+    active = db.session.scalars(
+        select(ClientGoal)
+        .where(ClientGoal.client_id == client.id, ClientGoal.active)
+        .order_by(ClientGoal.created_at, ClientGoal.id)
+    ).all()
+    chosen = [g for g in (note.goals if note else []) if not g.active]
+    return [*active, *chosen]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    note: Note
+    created: bool
+    already_signed: bool = False
+
+
+def save_note(key: str, client: Client, data: Mapping[str, Any], actor: User, sign: bool = False):
+    """Create or update the draft with this idempotency key, and sign it if asked.
+
+    The same key sent again (a retry after a timeout, a double tap) lands on the same note. A
+    key that already belongs to a signed note changes nothing and says so.
+    """
+    note = find_by_key(key)
+    created = False
+    if note is not None:
+        if note.author_id != actor.id or note.client_id != client.id:
+            raise NoteRefused("This form belongs to another note. Refresh the page.", 409)
+        if note.is_signed:
+            return Saved(note, created=False, already_signed=True)
+    else:
+        note = Note(
+            idempotency_key=key,
+            client_id=client.id,
+            author_id=actor.id,
+            status=DRAFT,
+            created_at=clock.now(),
+            revision=0,
+        )
+        db.session.add(note)
+        created = True
+    apply(note, client, data)
+    note.revision = (note.revision or 0) + 1
+    note.updated_at = clock.now()
+    db.session.flush()
+    if created:
+        record(
+            "create",
+            "note",
+            note.id,
+            actor=actor,
+            unit_id=client.unit_id,
+            extra={"client_id": client.id, "outing_id": note.outing_id, "status": DRAFT},
+        )
+    if sign:
+        sign_note(note, actor)
+    return Saved(note, created)
+
+
+def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
+    """Copy parsed form values onto a draft; keys missing from ``data`` are left as they are."""
+    if note.is_signed:
+        raise NoteRefused(SIGNED_MESSAGE, 409)
+    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place"):
+        if name in data:
+            setattr(note, name, data[name])
+    for name in TEXT_FIELDS:
+        if name in data:
+            setattr(note, name, data[name])
+    if data.get("outing_id") is not None and note.outing_id is None:
+        note.outing_id = data["outing_id"]
+    if "goal_ids" in data:
+        wanted = set(data["goal_ids"])
+        allowed = {g.id: g for g in goal_choices(client, note)}
+        note.goals = [allowed[i] for i in sorted(wanted) if i in allowed]
+    if "ratings" in data:
+        set_ratings(note, data["ratings"])
+
+
+def set_ratings(note: Note, ratings: Mapping[str, str]) -> None:
+    wanted = mohost.clean(ratings)
+    existing = {r.item_key: r for r in note.ratings}
+    for key, row in existing.items():
+        if key not in wanted:
+            note.ratings.remove(row)
+        elif row.rating != wanted[key]:
+            row.rating = wanted[key]
+    for key, rating in wanted.items():
+        if key not in existing:
+            note.ratings.append(NoteRating(item_key=key, rating=rating))
+
+
+def sign_note(note: Note, actor: User) -> Note:
+    """Sign: author, role (as it is now) and time are recorded and the note becomes read-only."""
+    if note.is_signed:
+        raise NoteRefused(SIGNED_MESSAGE, 409)
+    if note.author_id != actor.id:
+        raise NoteRefused("Only the person who wrote a note can sign it.", 403)
+    note.status = SIGNED
+    note.signed_at = clock.now()
+    note.signed_by_id = actor.id
+    note.signed_by_name = actor.name
+    note.signed_role = actor.role
+    note.signed_role_label = actor.role_label
+    db.session.flush()
+    record(
+        "sign",
+        "note",
+        note.id,
+        actor=actor,
+        unit_id=note.client.unit_id,
+        extra={
+            "client_id": note.client_id,
+            "late_entry": note.is_late_entry,
+            "mohost_items_rated": len(note.ratings),
+        },
+    )
+    return note
+
+
+def discard_draft(note: Note, actor: User) -> None:
+    """Delete one's own unsigned draft (it was never part of the record)."""
+    if note.is_signed:
+        raise NoteRefused(SIGNED_MESSAGE, 409)
+    if note.author_id != actor.id:
+        raise NoteRefused("Only the person who started a draft can delete it.", 403)
+    record(
+        "discard",
+        "note",
+        note.id,
+        actor=actor,
+        unit_id=note.client.unit_id,
+        extra={"client_id": note.client_id, "status": DRAFT},
+    )
+    db.session.delete(note)
+    db.session.flush()
+
+
+# --- after signing -------------------------------------------------------------------------
+
+
+def can_amend(note: Note, user: User) -> bool:
+    return note.is_signed and (note.author_id == user.id or user.has_role(*AMENDERS))
+
+
+def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> NoteAmendment:
+    """A signed change to one part of a signed note; the text it replaces is kept with it."""
+    if not note.is_signed:
+        raise NoteRefused("A draft is changed by editing it, not by an amendment.", 409)
+    if not can_amend(note, actor):
+        raise NoteRefused(
+            "Only the person who wrote this note, or a lead OT, can amend it.", status=403
+        )
+    if field not in AMENDABLE:
+        raise NoteRefused("That part of a note cannot be amended.", 404)
+    amendment = NoteAmendment(
+        note_id=note.id,
+        field=field,
+        old_text=note.current(field),
+        new_text=new_text.strip(),
+        reason=reason.strip(),
+        author_id=actor.id,
+        author_name=actor.name,
+        author_role_label=actor.role_label,
+        signed_at=clock.now(),
+    )
+    db.session.add(amendment)
+    db.session.flush()
+    db.session.refresh(note, ["amendments"])
+    record(
+        "amend",
+        "note",
+        note.id,
+        actor=actor,
+        unit_id=note.client.unit_id,
+        extra={"client_id": note.client_id, "field": field, "amendment_id": amendment.id},
+    )
+    return amendment
+
+
+def countersign_problem(note: Note, user: User) -> str | None:
+    """Why this person cannot countersign this note, or None if they can."""
+    if not note.is_signed:
+        return "A note must be signed by its author before it can be countersigned."
+    if note.signed_role not in NEEDS_COUNTERSIGNATURE:
+        return "Only notes written by an OT assistant are countersigned."
+    if note.countersigned_at is not None:
+        return "This note has already been countersigned."
+    if not user.has_role(*COUNTERSIGNERS):
+        return "Only an occupational therapist or a lead OT can countersign a note."
+    if user.id in (note.signed_by_id, note.author_id):
+        return "You cannot countersign your own note."
+    return None
+
+
+def countersign(note: Note, actor: User) -> Note:
+    problem = countersign_problem(note, actor)
+    if problem:
+        raise NoteRefused(problem, 403)
+    note.countersigned_at = clock.now()
+    note.countersigned_by_id = actor.id
+    note.countersigned_by_name = actor.name
+    note.countersigned_role_label = actor.role_label
+    db.session.flush()
+    record(
+        "countersign",
+        "note",
+        note.id,
+        actor=actor,
+        unit_id=note.client.unit_id,
+        extra={"client_id": note.client_id},
+    )
+    return note
+
+
+# --- finding -------------------------------------------------------------------------------
+
+
+def _newest_first(query):
+    when = func.coalesce(Note.activity_at, Note.created_at)
+    return query.order_by(when.desc(), Note.id.desc())
+
+
+def client_notes(client: Client, viewer: User, page: int, per_page: int) -> tuple[list[Note], bool]:
+    """A client's signed notes and the viewer's own drafts for them, newest activity first."""
+    query = select(Note).where(
+        Note.client_id == client.id,
+        (Note.status == SIGNED) | (Note.author_id == viewer.id),
+    )
+    rows = db.session.scalars(
+        _newest_first(query).offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return list(rows[:per_page]), len(rows) > per_page
+
+
+def drafts_for(user: User) -> list[Note]:
+    """This person's unsigned drafts, most recently touched first, in units they work in."""
+    units = [u.id for u in user.accessible_units()]
+    return list(
+        db.session.scalars(
+            select(Note)
+            .join(Client, Client.id == Note.client_id)
+            .where(Note.author_id == user.id, Note.status == DRAFT, Client.unit_id.in_(units))
+            .order_by(Note.updated_at.desc(), Note.id.desc())
+        )
+    )
+
+
+def recent_signed_for(user: User, limit: int = 5) -> list[Note]:
+    units = [u.id for u in user.accessible_units()]
+    return list(
+        db.session.scalars(
+            select(Note)
+            .join(Client, Client.id == Note.client_id)
+            .where(Note.signed_by_id == user.id, Note.status == SIGNED, Client.unit_id.in_(units))
+            .order_by(Note.signed_at.desc(), Note.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def notes_for_outing(user: User, outing_id: int, client_ids: list[int]) -> dict[int, Note]:
+    """This person's notes from an outing, by client (the latest per client)."""
+    rows = db.session.scalars(
+        select(Note)
+        .where(
+            Note.author_id == user.id,
+            Note.outing_id == outing_id,
+            Note.client_id.in_(client_ids),
+        )
+        .order_by(Note.id)
+    ).all()
+    return {note.client_id: note for note in rows}
+
+
+@dataclass(frozen=True)
+class RatingPoint:
+    """One signed note's MOHOST ratings, for the client's summary and chart."""
+
+    note_id: int
+    at: datetime
+    ratings: dict[str, str]
+
+    @property
+    def sections(self) -> list[mohost.SectionTotal]:
+        return mohost.section_totals(self.ratings)
+
+    @property
+    def overall(self) -> mohost.Total:
+        return mohost.overall_total(self.ratings)
+
+
+def rating_history(client: Client, limit: int = 50) -> list[RatingPoint]:
+    """Signed notes with any MOHOST rating, oldest activity first (the latest ``limit``)."""
+    rated = select(NoteRating.note_id).distinct()
+    notes = db.session.scalars(
+        select(Note)
+        .where(Note.client_id == client.id, Note.status == SIGNED, Note.id.in_(rated))
+        .order_by(Note.activity_at.desc(), Note.id.desc())
+        .limit(limit)
+    ).all()
+    return [RatingPoint(n.id, n.activity_at, n.rating_map) for n in reversed(notes)]
+
+
+# --- prefill from an outing ----------------------------------------------------------------
+
+
+def parse_prefill(args: Mapping[str, str]) -> dict[str, Any]:
+    """Facts an outing hands over in the query string: ``at`` (ISO), ``place``, ``outing``.
+
+    Anything that does not parse is ignored: the OT fills it in. A time without a zone is UK
+    local time; a future time is dropped (the form would refuse it).
+    """
+    data: dict[str, Any] = {}
+    raw_at = (args.get("at") or "").strip()[:40]
+    if raw_at:
+        try:
+            at = datetime.fromisoformat(raw_at.replace("Z", "+00:00"))
+        except ValueError:
+            at = None
+        if at is not None:
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=clock.LONDON)
+            if at <= clock.now():
+                local = clock.to_london(at)
+                data["activity_date"] = local.date()
+                data["activity_time"] = local.time().replace(second=0, microsecond=0)
+    place = (args.get("place") or "").strip()
+    if place:
+        data["place"] = place[:PLACE_LIMIT]
+    outing = (args.get("outing") or "").strip()
+    if outing.isdigit() and len(outing) < 10:
+        data["outing_id"] = outing
+    return data
+
+
+def parse_id_list(value: str, limit: int = 20) -> list[int]:
+    ids = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if part.isdigit() and len(part) < 10 and int(part) not in ids:
+            ids.append(int(part))
+    return ids[:limit]

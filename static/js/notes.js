@@ -1,0 +1,354 @@
+// Activity notes that survive a lost signal. Loaded as a module on note pages only.
+//
+// - Every change to the note form is copied into this browser's localStorage, under a key made
+//   of the person's id and the note's idempotency key, marked "pending" until the server has it.
+// - htmx saves the draft to the server (the #note-autosave element) 2 s after typing pauses, and
+//   this file asks it to save at least every 10 s while typing goes on; when a save succeeds and
+//   nothing changed meanwhile, the copy is marked as saved.
+// - On a page load, a pending copy that differs from what the server sent is put back into the
+//   form, the OT is told, and it is sent to the server.
+// - The copy is removed once the note is signed (the signed note's page says so) or the draft is
+//   deleted, and any copy older than a week is dropped: clinical text stays no longer than needed.
+// Everything works without this file; it only makes a lost signal lose nothing.
+
+const PREFIX = "waypoint:note:";
+const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+// A fresh "Write a note" form takes over an unsent note for the same client this recent.
+const ADOPT_WITHIN_MS = 12 * 3600 * 1000;
+// While typing goes on without a pause, save at least this often.
+const SAVE_AT_LEAST_EVERY_MS = 10 * 1000;
+const NOT_COPIED = new Set(["csrf_token", "idempotency_key", "client_id", "outing_id", "action"]);
+
+const store = (() => {
+  try {
+    const s = window.localStorage;
+    s.getItem(PREFIX);
+    return s;
+  } catch {
+    return null; // private mode or storage switched off: the server autosave still works
+  }
+})();
+
+function entryName(user, key) {
+  return `${PREFIX}${user}:${key}`;
+}
+
+function read(name) {
+  try {
+    return JSON.parse(store.getItem(name));
+  } catch {
+    return null;
+  }
+}
+
+function write(name, value) {
+  try {
+    store.setItem(name, JSON.stringify(value));
+  } catch {
+    // Storage full or refused: nothing more we can do here.
+  }
+}
+
+function entries() {
+  const found = [];
+  for (let i = 0; i < store.length; i += 1) {
+    const name = store.key(i);
+    if (name && name.startsWith(PREFIX)) found.push([name, read(name)]);
+  }
+  return found;
+}
+
+function dropOld() {
+  const now = Date.now();
+  for (const [name, entry] of entries()) {
+    if (!entry || typeof entry.changed !== "number" || now - entry.changed > MAX_AGE_MS) {
+      store.removeItem(name);
+    }
+  }
+}
+
+// --- the form ------------------------------------------------------------------------------
+
+function noteForm() {
+  return document.querySelector("[data-note-form]")?.closest("form") ?? null;
+}
+
+function rootOf(form) {
+  return form.querySelector("[data-note-form]");
+}
+
+function nameFor(form) {
+  return entryName(rootOf(form).dataset.noteUser, form.elements.idempotency_key.value);
+}
+
+function fieldsOf(form) {
+  const data = {};
+  for (const el of form.elements) {
+    const name = el.name;
+    if (!name || NOT_COPIED.has(name) || ["submit", "button", "hidden"].includes(el.type)) continue;
+    if (el.type === "radio") {
+      if (!(name in data)) data[name] = "";
+      if (el.checked) data[name] = el.value;
+    } else if (el.type === "checkbox") {
+      if (!(name in data)) data[name] = [];
+      if (el.checked) data[name].push(el.value);
+    } else {
+      data[name] = el.value;
+    }
+  }
+  return data;
+}
+
+function fill(form, data) {
+  for (const el of form.elements) {
+    const name = el.name;
+    if (!name || !(name in data) || NOT_COPIED.has(name)) continue;
+    if (["submit", "button", "hidden"].includes(el.type)) continue;
+    const value = data[name];
+    if (el.type === "radio") {
+      el.checked = el.value === value;
+    } else if (el.type === "checkbox") {
+      el.checked = Array.isArray(value) && value.includes(el.value);
+    } else if (typeof value === "string") {
+      el.value = value;
+      // Lets the NHS character count recount the restored text.
+      el.dispatchEvent(new Event("input", { bubbles: false }));
+    }
+  }
+}
+
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function remember(form) {
+  const root = rootOf(form);
+  write(nameFor(form), {
+    key: form.elements.idempotency_key.value,
+    client: root.dataset.noteClient,
+    fields: fieldsOf(form),
+    pending: true,
+    changed: Date.now(),
+  });
+}
+
+// --- MOHOST section totals, live -----------------------------------------------------------
+
+function updateTotals(scope) {
+  for (const section of scope.querySelectorAll("[data-mohost-section]")) {
+    const names = new Set(
+      [...section.querySelectorAll("input[type=radio]")].map((input) => input.name),
+    );
+    let total = 0;
+    let rated = 0;
+    for (const name of names) {
+      const checked = section.querySelector(`input[name="${name}"]:checked`);
+      const score = Number(checked?.dataset.score || 0);
+      if (score) {
+        total += score;
+        rated += 1;
+      }
+    }
+    const items = names.size;
+    let text = "Not rated";
+    if (rated === items) text = `${total} of ${items * 4}`;
+    else if (rated) text = `${total} (${rated} of ${items} items rated)`;
+    const out = section.querySelector("[data-mohost-total] span");
+    if (out) out.textContent = text;
+  }
+}
+
+// --- autosave status -----------------------------------------------------------------------
+
+function autosaveElement() {
+  return document.getElementById("note-autosave");
+}
+
+function announce(text) {
+  const live = document.getElementById("note-autosave-problem");
+  if (live && live.textContent !== text) live.textContent = text;
+}
+
+function say(text, state) {
+  const element = autosaveElement();
+  if (!element) return;
+  const span = document.createElement("span");
+  span.className = "app-autosave__text";
+  span.dataset.state = state;
+  span.textContent = text;
+  element.replaceChildren(span);
+  announce(text);
+}
+
+let lastSaveAsked = Date.now();
+
+function saveNow() {
+  lastSaveAsked = Date.now();
+  autosaveElement()?.dispatchEvent(new Event("waypoint:autosave"));
+}
+
+function saveIfDue() {
+  if (Date.now() - lastSaveAsked >= SAVE_AT_LEAST_EVERY_MS && navigator.onLine) saveNow();
+}
+
+const OFFLINE_TEXT = "No signal. Kept on this phone; saved when the signal is back.";
+
+// --- restoring on a page load --------------------------------------------------------------
+
+function adoptable(user, client) {
+  // A new note's form has a new key, so look for this person's unsent note for the same client.
+  const now = Date.now();
+  let best = null;
+  for (const [name, entry] of entries()) {
+    if (!name.startsWith(`${PREFIX}${user}:`) || !entry?.pending) continue;
+    if (entry.client !== client || now - entry.changed > ADOPT_WITHIN_MS) continue;
+    if (!best || entry.changed > best.changed) best = entry;
+  }
+  return best;
+}
+
+function restore(form) {
+  const root = rootOf(form);
+  let entry = read(nameFor(form));
+  if (!entry && root.dataset.noteRevision === "0") {
+    entry = adoptable(root.dataset.noteUser, root.dataset.noteClient);
+    // Keep the unsent note's key, so it lands on the same draft and never on a second one.
+    if (entry) form.elements.idempotency_key.value = entry.key;
+  }
+  if (!entry || !entry.pending || same(entry.fields, fieldsOf(form))) return;
+  fill(form, entry.fields);
+  updateTotals(form);
+  const mohost = form.querySelector("#mohost");
+  if (mohost && form.querySelector(".app-segmented .nhsuk-radios__input:checked:not([value=''])")) {
+    mohost.open = true;
+  }
+  const notice = document.getElementById("note-restored");
+  if (notice) {
+    notice.hidden = false;
+    notice.focus();
+  }
+  if (navigator.onLine) saveNow();
+  else say(OFFLINE_TEXT, "offline");
+}
+
+// --- wiring --------------------------------------------------------------------------------
+
+function isAutosave(event) {
+  const elt = event.detail?.requestConfig?.elt ?? event.detail?.elt;
+  return elt?.id === "note-autosave";
+}
+
+function isNoteSubmit(event) {
+  const elt = event.detail?.requestConfig?.elt ?? event.detail?.elt;
+  return elt?.tagName === "FORM" && Boolean(elt.querySelector("[data-note-form]"));
+}
+
+const sentFields = new WeakMap();
+
+function start() {
+  const signed = document.querySelector("[data-note-signed]");
+  if (signed) store.removeItem(entryName(signed.dataset.noteUser, signed.dataset.noteKey));
+  dropOld();
+
+  const form = noteForm();
+  if (form) restore(form);
+
+  document.addEventListener("input", (event) => {
+    const target = event.target.closest?.("form");
+    if (!target || !rootOf(target)) return;
+    remember(target);
+    saveIfDue();
+  });
+  document.addEventListener("change", (event) => {
+    const target = event.target.closest?.("form");
+    if (!target || !rootOf(target)) return;
+    remember(target);
+    if (event.target.closest(".app-segmented")) updateTotals(target);
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.id === "discard-form") {
+      const current = noteForm();
+      if (current) store.removeItem(nameFor(current));
+    }
+  });
+
+  let submitting = false;
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    const current = noteForm();
+    if (!current) return;
+    if (isAutosave(event)) {
+      // A "Save draft" or "Sign note" on its way carries everything: no autosave to race it.
+      if (submitting) {
+        event.preventDefault();
+        return;
+      }
+      lastSaveAsked = Date.now();
+      sentFields.set(autosaveElement(), fieldsOf(current));
+    }
+    if (isNoteSubmit(event)) {
+      submitting = true;
+      document.getElementById("note-send-failed")?.setAttribute("hidden", "");
+    }
+  });
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    // A server error must not replace the form: keep the page as it is, and say so.
+    if (isAutosave(event) && event.detail.xhr.status >= 500) {
+      event.detail.shouldSwap = false;
+      say("Not saved to the server yet. Kept on this phone.", "failed");
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    // The server's own answer: say a refusal (over a limit, signed elsewhere) out loud once.
+    if (!isAutosave(event)) return;
+    const answer = autosaveElement()?.querySelector(".app-autosave__text");
+    if (answer?.dataset.state === "failed") announce(answer.textContent);
+    else announce("");
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (isNoteSubmit(event)) submitting = false;
+    const current = noteForm();
+    if (!current) return;
+    if (isAutosave(event) && event.detail.successful) {
+      const sent = sentFields.get(autosaveElement());
+      const name = nameFor(current);
+      const entry = read(name);
+      if (entry && sent && same(sent, fieldsOf(current))) {
+        write(name, { ...entry, fields: sent, pending: false, changed: Date.now() });
+      }
+    }
+  });
+  // No answer at all: no signal (sendError) or it took too long (timeout).
+  for (const failure of ["htmx:sendError", "htmx:timeout"]) {
+    document.body.addEventListener(failure, (event) => {
+      if (isAutosave(event)) say(OFFLINE_TEXT, "offline");
+      if (isNoteSubmit(event)) {
+        const warning = document.getElementById("note-send-failed");
+        if (warning) {
+          warning.hidden = false;
+          warning.focus();
+        }
+      }
+    });
+  }
+  window.addEventListener("offline", () => {
+    if (noteForm()) say(OFFLINE_TEXT, "offline");
+  });
+  window.addEventListener("online", () => {
+    if (noteForm()) saveNow();
+  });
+}
+
+// htmx (a deferred script, so its listener is first) sets itself up on DOMContentLoaded. Start
+// after it, so that a restored draft can be sent through the autosave element straight away.
+// Module scripts run before DOMContentLoaded; "load" is only a fallback.
+let started = false;
+function startOnce() {
+  if (started || !store) return;
+  started = true;
+  start();
+}
+if (document.readyState === "complete") startOnce();
+else {
+  document.addEventListener("DOMContentLoaded", startOnce);
+  window.addEventListener("load", startOnce);
+}

@@ -1,0 +1,339 @@
+"""Activity notes on a phone, in headless Chromium at 360x740: writing through a lost signal,
+signing, amending, countersigning and the MOHOST chart, each page checked with axe and for CSP
+violations."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.clients.models import Client
+from app.core import clock
+from app.extensions import db
+from app.notes.models import Note
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_journeys import assert_no_sideways_scroll, small_touch_targets
+
+expect = pytest.importorskip(
+    "playwright.sync_api",
+    reason="needs the playwright package: pip install -r requirements-dev.txt",
+).expect
+
+pytestmark = pytest.mark.browser
+
+OT = "ot@example.com"
+ASSISTANT = "assistant@example.com"
+# A demo client of The Beacon with signed notes and MOHOST ratings in the demo data.
+RATED = "CD"
+# A demo client of The Beacon with no notes yet.
+UNRATED = "BC"
+
+
+def client_id(app, initials: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Client.id).where(Client.initials == initials))
+
+
+def notes_of(app, initials: str) -> list[Note]:
+    with app.app_context():
+        notes = db.session.scalars(
+            select(Note).join(Client).where(Client.initials == initials).order_by(Note.id)
+        ).all()
+        for note in notes:
+            _ = note.amendments
+            db.session.expunge(note)
+        return notes
+
+
+def two_hours_ago() -> tuple[str, str]:
+    local = clock.to_london(clock.now() - timedelta(hours=2))
+    return f"{local:%Y-%m-%d}", f"{local:%H:%M}"
+
+
+def wait_until(page, condition, what: str, seconds: float = 10) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+def stored_drafts(page) -> list[dict]:
+    return page.evaluate(
+        """() => Object.keys(localStorage)
+            .filter((k) => k.startsWith('waypoint:note:'))
+            .map((k) => JSON.parse(localStorage.getItem(k)))"""
+    )
+
+
+def open_new_note(page, app, initials: str) -> None:
+    page.goto(f"/clients/{client_id(app, initials)}")
+    # The client page loads its notes panel with htmx; "Write a note" is in it.
+    page.locator("#client-notes").get_by_role("button", name="Write a note").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Write a note")
+    page.wait_for_load_state()  # htmx and notes.js are deferred: let them start
+
+
+def fill_the_essentials(page) -> None:
+    day, at = two_hours_ago()
+    page.get_by_label("Date", exact=True).fill(day)
+    page.get_by_label("Start time").fill(at)
+    page.get_by_label("How long it took").fill("75")
+    page.get_by_label("Place").fill("Costa, Chequer Street")
+    page.get_by_role("radio", name="Café or eating out").check()
+    page.get_by_role("radio", name="Mostly engaged").check()
+
+
+def test_a_note_survives_a_lost_signal_and_a_reload_and_is_signed_once(
+    page, demo, app, log_in, axe, assert_clean, page_log, screenshot
+):
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    axe(page)
+    assert_clean(page)
+    screenshot(page, "note-form")
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Prompted her to order at the counter.")
+
+    status = page.locator("#note-autosave")
+    expect(status).to_contain_text("Draft saved at", timeout=10_000)
+    expect(page).to_have_url(re.compile(r"/notes/\d+/edit$"))  # a reload now opens the draft
+    wait_until(
+        page,
+        lambda: notes_of(app, UNRATED)[0].support_given == "Prompted her to order at the counter.",
+        "the server has the draft",
+    )
+    [draft] = notes_of(app, UNRATED)
+    wait_until(page, lambda: stored_drafts(page)[0]["pending"] is False, "the copy is saved")
+
+    # On the bus back: no signal, and she keeps typing.
+    page.context.set_offline(True)
+    page.get_by_label("What went well").fill("Paid with her own card and counted the change.")
+    page.get_by_label("Risks observed").fill("Stepped off the kerb without looking once.")
+    expect(status).to_contain_text("No signal. Kept on this phone", timeout=10_000)
+    expect(status).to_be_in_viewport()  # it sticks to the bottom of the screen while typing
+    expect(page.locator("#note-autosave-problem")).to_have_text(re.compile("^No signal"))
+    page.screenshot(path=str(SCREENSHOTS / "note-form-offline.png"))  # what the phone shows
+    [copy] = stored_drafts(page)
+    assert copy["pending"] is True
+    assert copy["fields"]["went_well"] == "Paid with her own card and counted the change."
+    assert notes_of(app, UNRATED)[0].went_well == ""  # the server never got it
+
+    # The signal comes back, but the page is reloaded before the draft reaches the server.
+    page.route("**/notes/autosave", lambda route: route.abort())
+    page.context.set_offline(False)
+    page.wait_for_timeout(500)
+    page.unroute("**/notes/autosave")
+    page_log(page).console.clear()  # the failed requests above were logged on purpose
+    page_log(page).bad_responses.clear()
+    page.reload()
+
+    notice = page.locator("#note-restored")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("We put back what you typed on this phone")
+    expect(page.get_by_label("What went well")).to_have_value(
+        "Paid with her own card and counted the change."
+    )
+    expect(page.get_by_label("Risks observed")).to_have_value(
+        "Stepped off the kerb without looking once."
+    )
+    expect(page.get_by_label("Support given")).to_have_value(
+        "Prompted her to order at the counter."
+    )
+    expect(page.get_by_role("radio", name="Mostly engaged")).to_be_checked()
+    wait_until(  # sent to the server as soon as it was restored
+        page,
+        lambda: notes_of(app, UNRATED)[0].risks == "Stepped off the kerb without looking once.",
+        "the restored text reaches the server",
+    )
+    expect(status).to_contain_text("Draft saved at")
+    axe(page)
+    assert_clean(page)
+
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    expect(page.locator(".app-tags")).to_contain_text("Signed")
+    expect(page.locator("#note-went_well")).to_contain_text("counted the change")
+    [note] = notes_of(app, UNRATED)
+    assert note.is_signed and note.id == draft.id
+    assert stored_drafts(page) == []  # nothing clinical left in the browser once signed
+    axe(page)
+    assert_clean(page)
+
+
+def test_a_note_typed_with_no_signal_at_all_comes_back_on_a_new_page_with_its_key(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    first_key = page.locator("#note-key").input_value()
+    page.context.set_offline(True)
+    fill_the_essentials(page)
+    page.get_by_label("Difficulties").fill("Lift out of order; took the stairs slowly.")
+    expect(page.locator("#note-autosave")).to_contain_text("No signal", timeout=10_000)
+    assert notes_of(app, UNRATED) == []
+
+    # The tab is closed or used for something else while there is still no signal. (A reload
+    # would show Chromium's error page, which reloads itself when the signal is back: that
+    # restores the draft too, but at a moment this test cannot choose.)
+    page.goto("about:blank")
+    # Later, with a signal, she opens "Write a note" for the same client again.
+    page.context.set_offline(False)
+    page_log(page).console.clear()
+    page_log(page).bad_responses.clear()
+    page_log(page).errors.clear()
+    open_new_note(page, app, UNRATED)
+    expect(page.locator("#note-restored")).to_be_visible()
+    expect(page.get_by_label("Difficulties")).to_have_value(
+        "Lift out of order; took the stairs slowly."
+    )
+    expect(page.get_by_label("Place")).to_have_value("Costa, Chequer Street")
+    expect(page.locator("#note-key")).to_have_value(first_key)  # the same note, not a new one
+    wait_until(page, lambda: len(notes_of(app, UNRATED)) == 1, "the draft reaches the server")
+    axe(page)
+
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    [note] = notes_of(app, UNRATED)
+    assert note.is_signed and note.idempotency_key == first_key
+    assert note.difficulties == "Lift out of order; took the stairs slowly."
+    assert_clean(page)
+
+
+def test_a_sign_whose_answer_is_lost_can_be_retried_without_a_second_note(
+    page, demo, app, log_in, assert_clean, page_log
+):
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    page.get_by_label("Next steps").fill("Go again next week.")
+
+    lost = []
+
+    def lose_the_answer(route):
+        if route.request.method == "POST" and not lost:
+            route.fetch()  # the server gets it and signs...
+            lost.append(True)
+            route.abort("timedout")  # ...but the phone never hears back
+        else:
+            route.fallback()
+
+    page.route("**/notes/new", lose_the_answer)
+    page.get_by_role("button", name="Sign note").click()
+    warning = page.locator("#note-send-failed")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("it will not be saved twice")
+    expect(page.get_by_label("Next steps")).to_have_value("Go again next week.")
+
+    page.wait_for_timeout(1100)  # the NHS button ignores a second tap within a second
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    expect(page.locator("main")).to_contain_text("already signed. Nothing was changed")
+    assert len(notes_of(app, UNRATED)) == 1
+    page_log(page).console.clear()
+    assert_clean(page)
+
+
+def test_mohost_ratings_are_one_tap_each_with_live_totals_and_big_targets(
+    page, demo, app, log_in, axe, assert_clean, screenshot
+):
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    page.get_by_text("MOHOST ratings (optional)").click()
+    routine = page.get_by_role("group", name="Routine")
+    # The letter is shown; screen readers hear the word too ("F, facilitates").
+    facilitates = routine.get_by_role("radio", name=re.compile(r"^F\W+facilitates$"))
+    facilitates.check()
+    roles = page.get_by_role("group", name="Roles", exact=True)
+    roles.get_by_role("radio", name=re.compile(r"^I\W+inhibits$")).check()
+    total = page.locator("[data-mohost-total=pattern]")
+    expect(total).to_have_text("Section total: 6 (2 of 4 items rated)")
+    expect(facilitates).to_be_checked()
+    roles.get_by_role("radio", name="Not rated").check()
+    expect(total).to_have_text("Section total: 4 (1 of 4 items rated)")
+    assert not small_touch_targets(page), small_touch_targets(page)
+    assert_no_sideways_scroll(page)
+    axe(page)
+    assert_clean(page)
+    screenshot(page, "note-form-mohost")
+
+
+def test_a_signed_note_with_an_amendment_reads_well_on_a_phone(
+    page, demo, app, log_in, axe, assert_clean, screenshot
+):
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Prompted to order.\nWaited outside.")
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+
+    page.get_by_role("link", name="Amend support given").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Amend support given")
+    axe(page)
+    page.get_by_label("Support given: amended text").fill(
+        "Prompted to order.\nWaited outside, where I could see her."
+    )
+    page.get_by_label("Reason for the amendment").fill("Added where I waited, for the risk plan")
+    page.get_by_role("button", name="Sign amendment").click()
+    page.wait_for_url(re.compile(r"/notes/\d+#note-support_given$"))
+
+    part = page.locator("#note-support_given")
+    expect(part.locator(".app-note-text").first).to_have_text(
+        "Prompted to order.\nWaited outside, where I could see her."
+    )
+    part.get_by_text(re.compile(r"History of support given")).click()
+    expect(part.locator("del")).to_contain_text("Waited outside.")
+    expect(part).to_contain_text("Reason: Added where I waited, for the risk plan")
+    assert_no_sideways_scroll(page)
+    axe(page)
+    assert_clean(page)
+    screenshot(page, "note-signed-amended")
+
+
+def test_an_ot_countersigns_an_assistants_note(page, demo, app, log_in, axe, assert_clean):
+    with app.app_context():
+        waiting = db.session.scalar(
+            select(Note.id).where(Note.signed_role == "assistant").order_by(Note.id).limit(1)
+        )
+    log_in(page, ASSISTANT)
+    page.goto(f"/notes/{waiting}")
+    expect(page.locator(".app-tags")).to_contain_text("Awaiting countersignature")
+    expect(page.get_by_role("button", name="Countersign this note")).to_have_count(0)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, OT)
+    page.goto(f"/notes/{waiting}")
+    axe(page)
+    page.get_by_role("button", name="Countersign this note").click()
+    expect(page.locator(".app-signoff")).to_contain_text("Countersigned")
+    expect(page.locator(".app-signoff")).to_contain_text("Priya Sandhu, Occupational therapist")
+    assert_clean(page)
+
+
+def test_the_client_page_shows_notes_and_the_mohost_chart_at_360_pixels(
+    page, demo, app, log_in, axe, assert_clean, screenshot
+):
+    log_in(page, OT)
+    page.goto(f"/clients/{client_id(app, RATED)}")
+    panel = page.locator("#client-notes")
+    expect(panel.locator("svg.app-chart__svg")).to_have_count(6)
+    expect(panel.locator(".app-note-list__item")).to_have_count(5)
+    chart = panel.locator("#mohost-chart-motivation svg")
+    assert chart.get_attribute("role") == "img"
+    box = chart.bounding_box()
+    assert box["width"] <= 330 and box["height"] > 100, box
+    panel.get_by_text("Show the ratings as a table").click()
+    expect(panel.locator("#mohost-table tbody tr")).to_have_count(5)
+    assert_no_sideways_scroll(page)
+    axe(page)
+    assert_clean(page)
+    screenshot(page, "client-mohost-chart")
+
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Note))
+    assert total >= 5
+    stored = page.evaluate("() => JSON.stringify(localStorage)")
+    assert "waypoint:note" not in json.loads(json.dumps(stored))

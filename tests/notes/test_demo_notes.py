@@ -1,0 +1,22 @@
+from sqlalchemy import func, select
+
+from app.clients.models import Client, ClientGoal
+from app.extensions import db
+from app.notes.models import Note
+
+
+def test_the_demo_has_goals_and_signed_rated_notes_for_the_charts(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0  # a second run adds nothing
+    with app.app_context():
+        notes = db.session.scalars(select(Note)).all()
+        assert len(notes) == 7
+        assert all(n.is_signed and not n.is_late_entry and n.ratings for n in notes)
+        assert {n.client.initials for n in notes} == {"AB", "CD"}
+        assert any(n.needs_countersignature for n in notes)
+        cd = db.session.scalar(select(Client).where(Client.initials == "CD"))
+        goals = db.session.scalar(
+            select(func.count()).select_from(ClientGoal).where(ClientGoal.client_id == cd.id)
+        )
+        assert goals == 3
