@@ -78,7 +78,6 @@ class NoteForm(FlaskForm):
     activity_time = TimeField(
         "Start time",
         format="%H:%M",
-        description="24-hour clock, for example 14:30",
         validators=[Optional()],
         invalid_value_message="Enter a real time, like 14:30",
     )

@@ -225,7 +225,10 @@ function restore(form) {
   const notice = document.getElementById("note-restored");
   if (notice) {
     notice.hidden = false;
+    // The browser would put the old scroll position back after this and hide the notice.
+    if ("scrollRestoration" in history) history.scrollRestoration = "manual";
     notice.focus();
+    notice.scrollIntoView({ block: "start" });
   }
   if (navigator.onLine) saveNow();
   else say(OFFLINE_TEXT, "offline");

@@ -133,6 +133,9 @@ def test_a_note_survives_a_lost_signal_and_a_reload_and_is_signed_once(
     notice = page.locator("#note-restored")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("We put back what you typed on this phone")
+    expect(notice).to_be_focused()  # so a screen reader says it
+    expect(notice).to_be_in_viewport()  # and the OT sees it, wherever they were on the page
+    page.screenshot(path=str(SCREENSHOTS / "note-form-restored.png"))
     expect(page.get_by_label("What went well")).to_have_value(
         "Paid with her own card and counted the change."
     )
