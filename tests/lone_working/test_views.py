@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -575,3 +576,20 @@ def test_a_failing_poll_leaves_the_page_alone(app, web, make_user, clock_at):
     web.login(make_user("ot"))
     response = web.get("/out/999999?poll=1", headers={"HX-Request": "true"})
     assert response.status_code == 204
+
+
+def test_a_closed_outing_offers_to_write_notes_for_its_clients(
+    app, web, make_user, make_client, make_outing, clock_at
+):
+    worker = make_user("ot")
+    first, second = make_client("AB"), make_client("CD")
+    outing_id = make_outing(worker=worker, clients=[first, second], destination="Library")
+    web.login(worker)
+    assert "Write notes" not in web.get(f"/out/{outing_id}").get_data(as_text=True)
+    web.post(f"/out/{outing_id}/back", {})
+    link = soup(web.get(f"/out/{outing_id}")).find("a", string=re.compile("Write notes"))
+    assert link is not None
+    page = soup(web.get(link["href"]))
+    links = [a["href"] for a in page.select('a[href^="/notes/new"]')]
+    assert len(links) == 2
+    assert all("place=Library" in h and f"outing={outing_id}" in h for h in links)
