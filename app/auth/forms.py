@@ -19,6 +19,19 @@ from app.auth.services import MIN_PASSWORD_LENGTH, find_by_email
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 
 
+def phone_field(description: str, autocomplete: str) -> StringField:
+    """An optional UK mobile number, as staff forms and the profile ask for it."""
+    return StringField(
+        "Mobile phone number",
+        description=description,
+        validators=[
+            Optional(),
+            Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123"),
+        ],
+        render_kw={"autocomplete": autocomplete, "inputmode": "tel", "type": "tel"},
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email address",
@@ -56,15 +69,7 @@ class StaffForm(FlaskForm):
         ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    phone = StringField(
-        "Mobile phone number",
-        description="For lone-working alerts, for example 07700 900123",
-        validators=[
-            Optional(),
-            Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123"),
-        ],
-        render_kw={"autocomplete": "off", "inputmode": "tel", "type": "tel"},
-    )
+    phone = phone_field("For lone-working alerts, for example 07700 900123", autocomplete="off")
     role = SelectField(
         "Role",
         choices=[SelectChoice(k, v) for k, v in ROLES.items()],
@@ -115,15 +120,7 @@ PIN_PATTERN = r"^\d{4,6}$"
 class ProfileForm(FlaskForm):
     """A person's own phone number and lone-working PINs; changes need their password."""
 
-    phone = StringField(
-        "Mobile phone number",
-        description="Lone-working prompts and alerts are sent here",
-        validators=[
-            Optional(),
-            Regexp(PHONE_PATTERN, message="Enter a phone number, like 07700 900123"),
-        ],
-        render_kw={"autocomplete": "tel", "inputmode": "tel", "type": "tel"},
-    )
+    phone = phone_field("Lone-working prompts and alerts are sent here", autocomplete="tel")
     checkin_pin = PasswordField(
         "Check-in PIN",
         description="4 to 6 digits, asked for when you check in. Leave empty to keep it",

@@ -31,6 +31,14 @@ def _check_out_data(buddy, **overrides):
     return data
 
 
+def _set_pins(app, user, checkin="2468", duress="1357"):
+    with app.app_context():
+        person = db.session.get(User, user.id)
+        person.checkin_pin_hash = generate_password_hash(checkin)
+        person.duress_pin_hash = generate_password_hash(duress)
+        db.session.commit()
+
+
 def _outings(app):
     with app.app_context():
         rows = db.session.scalars(select(Outing).order_by(Outing.id)).all()
@@ -204,11 +212,7 @@ def test_the_duress_pin_checks_in_as_usual_but_raises_the_top_step_silently(
     app, web, make_user, make_outing, clock_at, channels
 ):
     worker, lead = make_user("ot"), make_user("lead")
-    with app.app_context():
-        person = db.session.get(User, worker.id)
-        person.checkin_pin_hash = generate_password_hash("2468")
-        person.duress_pin_hash = generate_password_hash("1357")
-        db.session.commit()
+    _set_pins(app, worker)
     outing_id = make_outing(worker=worker, buddy=lead)
     web.login(worker)
     assert soup(web.get("/out/mine")).select_one("#pin") is not None
@@ -420,11 +424,7 @@ def test_a_worker_who_used_the_duress_pin_sees_nothing_of_it_on_the_outing_page(
     app, web, make_user, make_outing, clock_at, channels
 ):
     worker, lead = make_user("ot"), make_user("lead")
-    with app.app_context():
-        person = db.session.get(User, worker.id)
-        person.checkin_pin_hash = generate_password_hash("2468")
-        person.duress_pin_hash = generate_password_hash("1357")
-        db.session.commit()
+    _set_pins(app, worker)
     outing_id = make_outing(worker=worker, buddy=lead)
     web.login(worker)
     web.post(f"/out/{outing_id}/back", {"pin": "1357"})
@@ -561,11 +561,7 @@ def test_a_check_in_pin_equal_to_the_duress_pin_is_refused(app, web, make_user):
     from tests.conftest import PASSWORD
 
     me = make_user("ot")
-    with app.app_context():
-        person = db.session.get(User, me.id)
-        person.checkin_pin_hash = generate_password_hash("2468")
-        person.duress_pin_hash = generate_password_hash("1357")
-        db.session.commit()
+    _set_pins(app, me)
     web.login(me)
     response = web.post("/profile", {"checkin_pin": "1357", "password": PASSWORD})
     assert response.status_code == 422
