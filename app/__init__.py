@@ -91,6 +91,10 @@ def setup_jinja(app: Flask) -> None:
         [FileSystemLoader(str(ROOT / "templates")), PackageLoader("nhsuk_frontend_jinja")]
     )
     app.jinja_env.undefined = ChainableUndefined
+    # Escape everything, the NHS macros' .jinja files included: Flask only escapes .html by
+    # default, and the macros print the text we pass them ("text" params, labels, textarea
+    # values), some of it typed by staff.
+    app.jinja_env.autoescape = True
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["datetime"] = clock.format_datetime

@@ -204,3 +204,16 @@ def test_a_server_error_shows_the_nhs_500_page(app, web, make_user, monkeypatch)
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
     assert response.headers["HX-Retarget"] == "#maincontent"
+
+
+def test_text_typed_by_staff_is_escaped_inside_the_nhs_macros_too(app, web, make_user, make_client):
+    """The nhsuk-frontend-jinja macros are .jinja files, which Flask would not autoescape."""
+    attack = '</textarea><b id="pwned" hx-post="/logout" hx-trigger="load">x</b>'
+    client = make_client("XS", full_name=attack, room="1")
+    web.login(make_user("lead"))
+    shown = soup(web.get(f"/clients/{client.id}"))
+    assert shown.select_one("#pwned") is None
+    assert attack in shown.select_one("#client-details").get_text()  # shown as text
+    form = soup(web.get(f"/clients/{client.id}/edit"))
+    assert form.select_one("#pwned") is None
+    assert form.select_one("#full_name")["value"] == attack  # kept, escaped once
