@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.audit.services import record
 from app.auth.models import User
@@ -52,6 +52,22 @@ SIGNED_MESSAGE = (
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def _still_a_draft(note: Note) -> bool:
+    """Take the note's row for this transaction and read it afresh: False if it has been signed
+    (or deleted) since it was loaded. A sign and a late autosave, or two phones, then queue on
+    the row instead of the later write silently changing a signed note."""
+    result = db.session.execute(
+        update(Note)
+        .where(Note.id == note.id, Note.status == DRAFT)
+        .values(revision=Note.revision)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(note)
+    return not note.is_signed
 
 
 def find_by_key(key: str) -> Note | None:
@@ -112,7 +128,8 @@ def save_note(key: str, client: Client, data: Mapping[str, Any], actor: User, si
     if note is not None:
         if note.author_id != actor.id or note.client_id != client.id:
             raise NoteRefused("This form belongs to another note. Refresh the page.", 409)
-        if note.is_signed:
+        if note.is_signed or not _still_a_draft(note):
+            db.session.expire(note)
             return Saved(note, created=False, already_signed=True)
     else:
         note = Note(
@@ -178,7 +195,7 @@ def set_ratings(note: Note, ratings: Mapping[str, str]) -> None:
 
 def sign_note(note: Note, actor: User) -> Note:
     """Sign: author, role (as it is now) and time are recorded and the note becomes read-only."""
-    if note.is_signed:
+    if note.is_signed or (note.id is not None and not _still_a_draft(note)):
         raise NoteRefused(SIGNED_MESSAGE, 409)
     if note.author_id != actor.id:
         raise NoteRefused("Only the person who wrote a note can sign it.", 403)
@@ -206,7 +223,7 @@ def sign_note(note: Note, actor: User) -> Note:
 
 def discard_draft(note: Note, actor: User) -> None:
     """Delete one's own unsigned draft (it was never part of the record)."""
-    if note.is_signed:
+    if note.is_signed or not _still_a_draft(note):
         raise NoteRefused(SIGNED_MESSAGE, 409)
     if note.author_id != actor.id:
         raise NoteRefused("Only the person who started a draft can delete it.", 403)
