@@ -4,7 +4,7 @@
 //   of the person's id and the note's idempotency key, marked "pending" until the server has it.
 // - htmx saves the draft to the server (the #note-autosave element) 2 s after typing pauses, and
 //   this file asks it to save at least every 10 s while typing goes on; when a save succeeds and
-//   nothing changed meanwhile, the copy is marked as saved.
+//   nothing changed meanwhile, the copy is deleted (only unsent text is kept on the phone).
 // - On a page load, a pending copy that differs from what the server sent is put back into the
 //   form, the OT is told, and it is sent to the server.
 // - The copy is removed once the note is signed (the signed note's page says so) or the draft is
@@ -316,7 +316,8 @@ function start() {
       const name = nameFor(current);
       const entry = read(name);
       if (entry && sent && same(sent, fieldsOf(current))) {
-        write(name, { ...entry, fields: sent, pending: false, changed: Date.now() });
+        // The server has it all: no clinical text stays on the phone that it does not need.
+        localStorage.removeItem(name);
       }
     }
   });

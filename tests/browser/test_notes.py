@@ -106,7 +106,8 @@ def test_a_note_survives_a_lost_signal_and_a_reload_and_is_signed_once(
         "the server has the draft",
     )
     [draft] = notes_of(app, UNRATED)
-    wait_until(page, lambda: stored_drafts(page)[0]["pending"] is False, "the copy is saved")
+    # Once the server has everything, no copy of the clinical text stays on the phone.
+    wait_until(page, lambda: stored_drafts(page) == [], "the confirmed copy is deleted")
 
     # On the bus back: no signal, and she keeps typing.
     page.context.set_offline(True)
