@@ -6,15 +6,14 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import ROLES
 from app.auth.services import MIN_PASSWORD_LENGTH, find_by_email
+from app.core.forms import MultiCheckboxField
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 
@@ -43,11 +42,6 @@ class LoginForm(FlaskForm):
         validators=[DataRequired("Enter your password"), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class StaffForm(FlaskForm):

@@ -6,10 +6,18 @@ labels, hints, error messages and the user's own input are always rendered the s
 
 from typing import Any
 
-from wtforms import BooleanField, Field, Form, SelectFieldBase
+from wtforms import BooleanField, Field, Form, SelectFieldBase, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 
 INPUT_PARAM_KEYS = {"autocomplete", "inputmode", "spellcheck", "autocapitalize", "type", "pattern"}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multi-select drawn as checkboxes (rendered with ``checkbox_params``)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def choices(pairs) -> list[SelectChoice]:

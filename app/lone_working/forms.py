@@ -11,19 +11,17 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.auth.forms import PHONE_PATTERN
 from app.core import clock
-from app.core.forms import choices
+from app.core.forms import MultiCheckboxField, choices
 from app.lone_working.services import MAX_AHEAD, OUTCOMES, open_outing_for
 
-PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 RETURN_CHOICES = [
     ("30", "30 minutes"),
     ("60", "1 hour"),
@@ -39,19 +37,6 @@ WELFARE = [
     ("90", "Every 90 minutes"),
     ("120", "Every 2 hours"),
 ]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form) -> None:
-        known = {c.value for c in self.iter_choices()}
-        for value in self.data or []:
-            if value not in known:
-                raise ValidationError(self.gettext(self.unknown_message))
-
-    unknown_message = "Choose from the list"
 
 
 def _next_occurrence(now: datetime, at: time) -> datetime | None:
@@ -87,12 +72,20 @@ class CheckOutForm(FlaskForm):
         ],
         render_kw={"autocomplete": "off"},
     )
-    client_ids = MultiCheckboxField("Clients with you", coerce=int, validators=[Optional()])
+    client_ids = MultiCheckboxField(
+        "Clients with you",
+        coerce=int,
+        validators=[Optional()],
+        invalid_value_message="Choose clients from the list",
+        invalid_choice_message="Choose clients from the list",
+    )
     coworker_ids = MultiCheckboxField(
         "Staff with you",
         coerce=int,
         description="Leave empty if you are going alone",
         validators=[Optional()],
+        invalid_value_message="Choose staff from the list",
+        invalid_choice_message="Choose staff from the list",
     )
     transport = RadioField(
         "How are you travelling?",
@@ -146,8 +139,6 @@ class CheckOutForm(FlaskForm):
             SelectChoice(0, "Choose a buddy"),
             *(SelectChoice(s.id, s.name) for s in buddies),
         ]
-        self.client_ids.unknown_message = "Choose clients from the list"
-        self.coworker_ids.unknown_message = "Choose staff from the list"
         if not self.request_key.data:
             self.request_key.data = secrets.token_urlsafe(24)
         self.expected_return: datetime | None = None

@@ -19,17 +19,16 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.clients.models import Client, ClientGoal
 from app.core import clock
+from app.core.forms import MultiCheckboxField
 from app.notes import mohost
 from app.notes.models import (
     ACTIVITY_TYPES,
@@ -52,11 +51,6 @@ def mohost_field_name(item_key: str) -> str:
 
 def _limit_message(label: str, limit: int) -> str:
     return f"{label} must be {limit:,} characters or fewer"
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _rating_choices() -> list[SelectChoice]:
