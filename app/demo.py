@@ -118,11 +118,11 @@ def seed_demo() -> list[User]:
 
 def _demo_lone_working(people: list[User], clients: dict[str, Client], units: list[Unit]) -> None:
     """The head OT on shift, and the assistant out shopping with two clients, due back soon."""
-    from app.lone_working import duty, services
+    from app.lone_working import duty, outings
 
     head_ot, assistant = people[3], people[1]
     duty.start_shift(head_ot, units[0].id)
-    services.check_out(
+    outings.check_out(
         assistant,
         units[0].id,
         {

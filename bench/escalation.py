@@ -71,7 +71,7 @@ def seed(n_outings: int, n_overdue: int, duration: float) -> dict:
 
     from app.auth.models import Unit, User
     from app.extensions import db
-    from app.lone_working import services
+    from app.lone_working import planning
     from app.lone_working.models import OUT, DutyShift, Outing
 
     hashed = generate_password_hash("bench-not-used-0123")
@@ -111,7 +111,7 @@ def seed(n_outings: int, n_overdue: int, duration: float) -> dict:
 
     # Overdue outing j: one of its ladder steps (after_minutes * 60 > u) comes due u seconds into
     # the run, so expected_return is in the past and its earlier steps are a backlog at t0.
-    ladder = services.ladder()
+    ladder = planning.ladder()
     stride = n_outings // n_overdue if n_overdue else n_outings + 1
     overdue_at = {i * stride: j for j, i in enumerate(range(n_overdue))}
     rows = []
@@ -143,7 +143,7 @@ def seed(n_outings: int, n_overdue: int, duration: float) -> dict:
             episode=1,
         )
         # Transient, never added to the session: only used to compute next_step_at as the app does.
-        outing.next_step_at = services.next_step_at(outing)
+        outing.next_step_at = planning.next_step_at(outing)
         rows.append(
             {
                 c: getattr(outing, c)
@@ -179,7 +179,7 @@ def baselines(batch: int) -> tuple[float, float]:
 
     from app.core import clock
     from app.extensions import db
-    from app.lone_working import services
+    from app.lone_working import escalation
     from app.lone_working.models import Outing
 
     earliest = db.session.scalar(select(func.min(Outing.next_step_at)))
@@ -194,7 +194,7 @@ def baselines(batch: int) -> tuple[float, float]:
     db.session.commit()
     for _ in range(25):
         start = time.perf_counter()
-        assert services.tick(quiet, batch).steps == 0
+        assert escalation.tick(quiet, batch).steps == 0
         empty.append(time.perf_counter() - start)
     db.session.remove()
     return statistics.median(selects), statistics.median(empty[5:])
@@ -218,7 +218,7 @@ def main() -> None:
     from app import create_app
     from app.core import clock
     from app.extensions import db
-    from app.lone_working import services
+    from app.lone_working import escalation, planning
     from app.lone_working.models import EscalationStep, Outing
     from app.notify.models import OutboxMessage
 
@@ -252,8 +252,8 @@ def main() -> None:
                 conn.execute(text("ANALYZE"))
         seed_s = time.perf_counter() - seeded
         batch = app.config["WATCHER_BATCH"]
-        ladder = {s.key: s for s in services.ladder()}
-        resend = services.resend_interval()
+        ladder = {s.key: s for s in planning.ladder()}
+        resend = planning.resend_interval()
 
         statements = [0]
 
@@ -272,7 +272,7 @@ def main() -> None:
             before = statements[0]
             sim.run_from(at)
             start = time.perf_counter()
-            taken = services.tick(at, batch).steps
+            taken = escalation.tick(at, batch).steps
             wall = time.perf_counter() - start
             sim.freeze(at + timedelta(seconds=wall))
             stmts = statements[0] - before

@@ -207,7 +207,7 @@ def make_client(app, unit):
 @pytest.fixture
 def watcher_alive(app):
     """A heartbeat as if the lone-working watcher had just run."""
-    from app.lone_working.services import beat
+    from app.lone_working.escalation import beat
 
     with app.app_context():
         beat("test-watcher")

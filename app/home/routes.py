@@ -8,8 +8,7 @@ from flask_login import current_user
 
 from app.core.htmx import render
 from app.home import bp
-from app.lone_working import duty
-from app.lone_working import services as lone_working
+from app.lone_working import board, duty
 from app.lone_working.forms import ConfirmForm
 from app.notes import services as notes
 
@@ -18,7 +17,7 @@ from app.notes import services as notes
 def index():
     """Large actions for what an OT does from a phone; more arrive with each feature."""
     me = current_user._get_current_object()
-    outing = lone_working.open_outing_for(me.id)
+    outing = board.open_outing_for(me.id)
     actions = []
     if outing is not None:
         actions.append(
@@ -66,7 +65,7 @@ def index():
         "home/_actions.html",
         actions=actions,
         unit=g.unit,
-        alerts=lone_working.open_alerts(g.unit.id, hide_for=me),
+        alerts=board.open_alerts(g.unit.id, hide_for=me),
         shift=shift,
         shift_form=ConfirmForm(),
         **my_notes,

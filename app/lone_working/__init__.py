@@ -9,7 +9,7 @@ bp = Blueprint("lone_working", __name__)
 def setup(state) -> None:
     """Parse the ladder at start-up (a bad one stops the app) and add the watcher health check."""
     from app.config import ConfigError
-    from app.lone_working import duty, ladder, services
+    from app.lone_working import duty, escalation, ladder, outings
     from app.notify.channels import available_channels
 
     app = state.app
@@ -19,8 +19,8 @@ def setup(state) -> None:
             "Lone-working alerts need a channel in production: set NOTIFY_API_KEY with "
             "NOTIFY_SMS_TEMPLATE_ID, and/or SMTP_HOST."
         )
-    app.extensions.setdefault("health_checks", {})["watcher"] = services.watcher_status
-    app.extensions.setdefault("idle_exemptions", []).append(services.keeps_session_alive)
+    app.extensions.setdefault("health_checks", {})["watcher"] = escalation.watcher_status
+    app.extensions.setdefault("idle_exemptions", []).append(outings.keeps_session_alive)
     app.extensions.setdefault("on_logout", []).append(duty.end_shift)
 
 

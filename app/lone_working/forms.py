@@ -20,7 +20,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from app.auth.forms import PHONE_PATTERN
 from app.core import clock
 from app.core.forms import MultiCheckboxField, choices
-from app.lone_working.services import MAX_AHEAD, OUTCOMES, open_outing_for
+from app.lone_working.board import open_outing_for
+from app.lone_working.outings import MAX_AHEAD, OUTCOMES
 
 RETURN_CHOICES = [
     ("30", "30 minutes"),

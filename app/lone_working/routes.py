@@ -11,7 +11,9 @@ from app.clients.services import search as client_search
 from app.core import clock
 from app.core.htmx import hx_redirect, render
 from app.extensions import db
-from app.lone_working import bp, duty, services
+from app.lone_working import board as whereabouts
+from app.lone_working import bp, duty, escalation, outings, planning, timeline
+from app.lone_working import export as csv_export
 from app.lone_working.forms import (
     CheckInForm,
     CheckOutForm,
@@ -53,7 +55,7 @@ def _check_out_form() -> CheckOutForm:
 @bp.route("/out/new", methods=["GET", "POST"])
 def check_out():
     """Check out: where, with whom, back by when. Under 30 seconds on a phone."""
-    current = services.open_outing_for(current_user.id)
+    current = whereabouts.open_outing_for(current_user.id)
     if current is not None and (
         request.method == "GET" or request.form.get("request_key") == current.request_key
     ):
@@ -61,7 +63,7 @@ def check_out():
     form = _check_out_form()
     if form.validate_on_submit():
         data = {**form.data, "expected_return": form.expected_return}
-        services.check_out(current_user, g.unit.id, data, form.request_key.data)
+        outings.check_out(current_user, g.unit.id, data, form.request_key.data)
         db.session.commit()
         flash("You are checked out. Check in when you are back.", "success")
         return hx_redirect(url_for("lone_working.mine"))
@@ -71,7 +73,7 @@ def check_out():
         "lone_working/_check_out_form.html",
         status=status,
         form=form,
-        recent=services.recent_destinations(current_user.id),
+        recent=whereabouts.recent_destinations(current_user.id),
         lead_on_duty=bool(duty.on_duty(g.unit.id, ("lead",))),
     )
 
@@ -79,7 +81,7 @@ def check_out():
 @bp.get("/out/mine")
 def mine():
     """What the phone shows while out: the countdown and the big buttons."""
-    outing = services.open_outing_for(current_user.id)
+    outing = whereabouts.open_outing_for(current_user.id)
     polling = request.args.get("poll") == "1"
     if outing is None:
         if polling:
@@ -94,7 +96,7 @@ def _mine_page(outing: Outing, status: int = 200, **forms) -> Response:
         "lone_working/_mine.html",
         status=status,
         outing=outing,
-        level=services.level(outing),
+        level=planning.level(outing),
         now=clock.now(),
         extend_form=forms.get("extend_form") or ExtendForm(due=outing.expected_return.isoformat()),
         welfare_form=forms.get("welfare_form") or WelfareUpdateForm(),
@@ -132,8 +134,8 @@ def check_in(outing_id: int):
     if not form.validate_on_submit():
         return _mine_page(outing, 422, checkin_form=form)
     try:
-        result = services.check_in(outing, current_user, form.pin.data or "")
-    except services.LoneWorkingError as error:
+        result = outings.check_in(outing, current_user, form.pin.data or "")
+    except outings.LoneWorkingError as error:
         db.session.rollback()
         form.pin.errors = [str(error)]
         return _mine_page(outing, 422, checkin_form=form)
@@ -155,8 +157,8 @@ def extend(outing_id: int):
             flash("That extension was already made. Nothing has changed.", "success")
             return hx_redirect(url_for("lone_working.mine"))
         try:
-            new = services.extend(outing, current_user, int(form.minutes.data), form.reason.data)
-        except services.LoneWorkingError as error:
+            new = outings.extend(outing, current_user, int(form.minutes.data), form.reason.data)
+        except outings.LoneWorkingError as error:
             db.session.rollback()
             form.minutes.errors = [str(error)]
         else:
@@ -173,8 +175,8 @@ def welfare(outing_id: int):
     form = WelfareUpdateForm()
     if form.validate_on_submit():
         try:
-            services.welfare_update(outing, current_user, form.text.data)
-        except services.LoneWorkingError as error:
+            outings.welfare_update(outing, current_user, form.text.data)
+        except outings.LoneWorkingError as error:
             db.session.rollback()
             form.text.errors = [str(error)]
         else:
@@ -190,8 +192,8 @@ def welfare_ok(outing_id: int):
     outing = _act(outing_id)
     ConfirmForm()
     try:
-        services.welfare_ok(outing, current_user)
-    except services.LoneWorkingError as error:
+        outings.welfare_ok(outing, current_user)
+    except outings.LoneWorkingError as error:
         db.session.rollback()
         return _mine_page(outing, 409, message=str(error))
     db.session.commit()
@@ -205,7 +207,7 @@ def sos(outing_id: int):
     outing = _act(outing_id)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        if services.sos(outing, current_user):
+        if outings.sos(outing, current_user):
             flash("SOS sent. Leads are being alerted now. If you can, call 999.", "success")
         else:
             flash(
@@ -221,23 +223,23 @@ def sos(outing_id: int):
 @bp.get("/board")
 def board():
     """Whereabouts board for the current unit; htmx polls the fragment every 15 s."""
-    outings = services.board(g.unit.id)
+    listed = whereabouts.board(g.unit.id)
     hide = current_user._get_current_object()
     visible = [
         o
-        for o in outings
+        for o in listed
         if not (any(s.silent for s in o.steps) and hide.id in {p.id for p in o.people_out()})
     ]
     return render(
         "lone_working/board.html",
         "lone_working/_board.html",
         outings=visible,
-        alerts=services.open_alerts(g.unit.id, hide_for=hide),
+        alerts=whereabouts.open_alerts(g.unit.id, hide_for=hide),
         now=clock.now(),
-        levels={o.id: services.level(o) for o in visible},
-        watcher=services.watcher_status(),
-        channels=services.configured_channels(),
-        problems=services.delivery_problems(g.unit.id),
+        levels={o.id: planning.level(o) for o in visible},
+        watcher=escalation.watcher_status(),
+        channels=planning.configured_channels(),
+        problems=whereabouts.delivery_problems(g.unit.id),
         leads_on_duty=duty.on_duty(g.unit.id, ("lead",)),
         ack_form=ConfirmForm(),
     )
@@ -252,7 +254,7 @@ def acknowledge(step_id: int):
         abort(404)
     _lead_of(step.outing)
     ConfirmForm()
-    if services.acknowledge(step, current_user):
+    if outings.acknowledge(step, current_user):
         db.session.commit()
         flash("You have acknowledged the alert and own it now.", "success")
     else:
@@ -270,9 +272,9 @@ def outing(outing_id: int):
         "lone_working/outing.html",
         "lone_working/_timeline.html",
         outing=outing,
-        items=services.timeline(outing, me),
-        hide_duress=services.hides_duress_from(outing, me),
-        level=services.level(outing),
+        items=timeline.timeline(outing, me),
+        hide_duress=whereabouts.hides_duress_from(outing, me),
+        level=planning.level(outing),
         resolve_form=ResolveForm(),
         ack_form=ConfirmForm(),
         can_resolve=current_user.has_role("lead", "admin")
@@ -290,10 +292,10 @@ def resolve(outing_id: int):
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            services.resolve(
+            outings.resolve(
                 outing, current_user, form.outcome.data, form.note.data, form.minutes.data
             )
-        except services.LoneWorkingError as error:
+        except outings.LoneWorkingError as error:
             db.session.rollback()
             form.outcome.errors = [str(error)]
         else:
@@ -305,9 +307,9 @@ def resolve(outing_id: int):
         "lone_working/_resolve_form.html",
         status=422,
         outing=outing,
-        items=services.timeline(outing, current_user._get_current_object()),
-        hide_duress=services.hides_duress_from(outing, current_user._get_current_object()),
-        level=services.level(outing),
+        items=timeline.timeline(outing, current_user._get_current_object()),
+        hide_duress=whereabouts.hides_duress_from(outing, current_user._get_current_object()),
+        level=planning.level(outing),
         resolve_form=form,
         ack_form=ConfirmForm(),
         can_resolve=True,
@@ -325,7 +327,7 @@ def export():
     except ValueError:
         today = clock.london_today()
         year, mon = today.year, today.month
-    body = services.month_csv(g.unit.id, year, mon)
+    body = csv_export.month_csv(g.unit.id, year, mon)
     response = make_response(body)
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = (

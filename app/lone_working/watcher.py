@@ -14,7 +14,7 @@ from flask import Flask
 
 from app.core import clock
 from app.extensions import db
-from app.lone_working import services
+from app.lone_working import escalation
 from app.notify.channels import channels_from_config
 from app.notify.services import deliver_due
 
@@ -30,11 +30,11 @@ def run_once(app: Flask, name: str, channels=None) -> dict:
     """
     channels = channels if channels is not None else channels_from_config(app.config)
     try:
-        result = services.tick(clock.now(), batch=app.config["WATCHER_BATCH"])
+        result = escalation.tick(clock.now(), batch=app.config["WATCHER_BATCH"])
     finally:
         sent = deliver_due(channels)
     if not result.failed:
-        services.beat(name)
+        escalation.beat(name)
     return {"steps": result.steps, "failed_outings": result.failed, **sent}
 
 
@@ -42,7 +42,7 @@ def watch(app: Flask, interval: float, passes: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     name = f"{socket.gethostname()}:{os.getpid()}"
     channels = channels_from_config(app.config)
-    log.info("watcher %s: re-planned %d open outings", name, services.replan_open_outings())
+    log.info("watcher %s: re-planned %d open outings", name, escalation.replan_open_outings())
     log.info("watcher %s started; interval %.1fs; channels %s", name, interval, sorted(channels))
     done = 0
     while passes is None or done < passes:

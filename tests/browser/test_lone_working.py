@@ -59,8 +59,8 @@ def test_an_ot_checks_out_sees_the_countdown_extends_and_checks_in(
 def test_the_board_turns_amber_by_itself_when_the_clock_passes_fifteen_minutes(
     app, page, demo, log_in, axe, assert_clean, screenshot, frozen_clock
 ):
+    from app.lone_working.escalation import tick
     from app.lone_working.models import Outing
-    from app.lone_working.services import tick
 
     with app.app_context():
         due = db.session.query(Outing).one().expected_return  # the demo assistant's outing
@@ -70,7 +70,7 @@ def test_the_board_turns_amber_by_itself_when_the_clock_passes_fifteen_minutes(
     def watcher_pass():
         with app.app_context():
             tick()
-            from app.lone_working.services import beat
+            from app.lone_working.escalation import beat
 
             beat("browser-test")
             db.session.remove()

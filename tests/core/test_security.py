@@ -120,7 +120,7 @@ def test_health_reports_503_when_the_watcher_heartbeat_is_stale(app, frozen_cloc
     from datetime import UTC, datetime
 
     from app.extensions import db
-    from app.lone_working.services import beat
+    from app.lone_working.escalation import beat
 
     frozen_clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     with app.app_context():

@@ -18,7 +18,7 @@ def clock_at(frozen_clock):
 def make_outing(app, make_user):
     """Check a worker out through the service, as the check-out form does."""
     from app.auth.models import User
-    from app.lone_working.services import check_out
+    from app.lone_working.outings import check_out
 
     counter = {"n": 0}
 
@@ -57,8 +57,8 @@ def make_outing(app, make_user):
 @pytest.fixture
 def tick(app):
     """Run one watcher pass at the frozen time (heartbeat, then the ladder); returns steps taken."""
-    from app.lone_working.services import beat
-    from app.lone_working.services import tick as run_tick
+    from app.lone_working.escalation import beat
+    from app.lone_working.escalation import tick as run_tick
 
     def run():
         with app.app_context():

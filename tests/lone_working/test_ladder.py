@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.extensions import db
-from app.lone_working import duty, services
+from app.lone_working import duty, outings, planning
 from app.lone_working.models import Outing, OutingEvent
 from tests.lone_working.conftest import T0
 
@@ -43,7 +43,7 @@ def test_each_step_fires_at_its_time_and_turns_the_board_the_right_colour(
         assert tick() == 1
         assert steps_of(outing_id)[-1] == step
         with app.app_context():
-            assert services.level(db.session.get(Outing, outing_id)) == colour
+            assert planning.level(db.session.get(Outing, outing_id)) == colour
     with app.app_context():
         assert db.session.get(Outing, outing_id).status == "escalated"
 
@@ -99,7 +99,7 @@ def test_an_extension_moves_the_remaining_steps(
     tick()  # prompt and prompt-again: the worker forgot
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
-        new_due = services.extend(outing, db.session.get(User, worker.id), 30, "Bus is late")
+        new_due = outings.extend(outing, db.session.get(User, worker.id), 30, "Bus is late")
         db.session.commit()
     assert new_due == DUE + timedelta(minutes=36)
     _at(clock_at, 36 + 14)
@@ -120,7 +120,7 @@ def test_checking_in_ends_the_ladder(app, clock_at, make_user, make_outing, tick
     tick()
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
-        assert services.check_in(outing, db.session.get(User, worker.id)) == "checked_in"
+        assert outings.check_in(outing, db.session.get(User, worker.id)) == "checked_in"
         db.session.commit()
         assert outing.next_step_at is None
         assert outing.status == "back"
@@ -138,10 +138,10 @@ def test_sos_goes_straight_to_the_top_and_a_second_tap_changes_nothing(
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
         person = db.session.get(User, worker.id)
-        assert services.sos(outing, person) is True
-        assert services.sos(outing, person) is False
+        assert outings.sos(outing, person) is True
+        assert outings.sos(outing, person) is False
         db.session.commit()
-        assert services.level(outing) == "sos"
+        assert planning.level(outing) == "sos"
         sos_events = [e for e in outing.events if e.kind == "sos"]
         assert len(sos_events) == 1
     assert steps_of(outing_id) == [("sos", "sos")]
@@ -212,8 +212,8 @@ def test_the_first_lead_to_acknowledge_owns_the_alert(app, clock_at, make_user, 
     tick()
     with app.app_context():
         step = db.session.get(Outing, outing_id).steps[-1]
-        assert services.acknowledge(step, db.session.get(User, first.id)) is True
-        assert services.acknowledge(step, db.session.get(User, second.id)) is False
+        assert outings.acknowledge(step, db.session.get(User, first.id)) is True
+        assert outings.acknowledge(step, db.session.get(User, second.id)) is False
         db.session.commit()
         assert step.acknowledged_by_id == first.id
 
@@ -227,7 +227,7 @@ def test_contacted_safe_and_extended_starts_a_fresh_ladder(
     tick()
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
-        services.resolve(
+        outings.resolve(
             outing,
             db.session.get(User, lead.id),
             "contacted_safe_extended",
@@ -265,7 +265,7 @@ def test_answering_a_welfare_check_resets_its_timer(
     outing_id = make_outing(worker=worker, minutes=180, welfare_interval=60)
     clock_at.value = T0 + timedelta(minutes=50)
     with app.app_context():
-        services.welfare_ok(db.session.get(Outing, outing_id), db.session.get(User, worker.id))
+        outings.welfare_ok(db.session.get(Outing, outing_id), db.session.get(User, worker.id))
         db.session.commit()
     clock_at.value = T0 + timedelta(minutes=100)
     assert tick() == 0
@@ -279,7 +279,7 @@ def test_a_welfare_update_resets_nothing(app, clock_at, make_user, make_outing, 
     outing_id = make_outing(worker=worker, minutes=60)
     clock_at.value = T0 + timedelta(minutes=55)
     with app.app_context():
-        services.welfare_update(
+        outings.welfare_update(
             db.session.get(Outing, outing_id), db.session.get(User, worker.id), "On the bus back"
         )
         db.session.commit()

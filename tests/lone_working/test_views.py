@@ -84,7 +84,7 @@ def test_a_double_submitted_check_out_is_one_outing(app, web, make_user, clock_a
 
 
 def test_the_same_request_key_twice_is_one_outing_even_past_validation(app, make_user, clock_at):
-    from app.lone_working.services import check_out
+    from app.lone_working.outings import check_out
 
     worker, buddy = make_user("ot"), make_user("lead")
     with app.app_context():

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
-from app.lone_working import services
+from app.lone_working import board, escalation, outings, planning
 from app.lone_working.models import EscalationStep, Outing, WatcherHeartbeat
 from tests.lone_working.conftest import T0
 
@@ -31,15 +31,15 @@ def test_a_second_sos_after_the_first_was_acknowledged_is_a_new_alert(
     outing_id = make_outing(worker=worker, buddy=lead)
     with app.app_context():
         outing, person = db.session.get(Outing, outing_id), db.session.get(User, worker.id)
-        assert services.sos(outing, person)
-        assert services.acknowledge(outing.steps[0], db.session.get(User, lead.id))
+        assert outings.sos(outing, person)
+        assert outings.acknowledge(outing.steps[0], db.session.get(User, lead.id))
         db.session.commit()
     before = len(outbox(outing_id))
     clock_at.advance(minutes=20)
     with app.app_context():
         outing, person = db.session.get(Outing, outing_id), db.session.get(User, worker.id)
-        assert services.sos(outing, person) is True
-        assert services.sos(outing, person) is False  # a double tap of the second one
+        assert outings.sos(outing, person) is True
+        assert outings.sos(outing, person) is False  # a double tap of the second one
         db.session.commit()
     assert [s.step_key for s in _open_alerts(app, outing_id)] == ["sos-2"]
     assert len(outbox(outing_id)) > before
@@ -52,13 +52,13 @@ def test_sos_on_an_outing_already_resolved_reopens_it_and_keeps_sending(
     outing_id = make_outing(worker=worker, buddy=lead)
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
-        services.resolve(outing, db.session.get(User, lead.id), "returned_safe", "Seen in")
+        outings.resolve(outing, db.session.get(User, lead.id), "returned_safe", "Seen in")
         db.session.commit()
         assert outing.next_step_at is None
-        assert services.sos(outing, db.session.get(User, worker.id))
+        assert outings.sos(outing, db.session.get(User, worker.id))
         db.session.commit()
         assert outing.status == "escalated"
-        assert outing.id in {o.id for o in services.board(outing.unit_id)}
+        assert outing.id in {o.id for o in board.board(outing.unit_id)}
     clock_at.advance(minutes=5)
     tick()
     assert any(":sos:1:" in m.dedupe_key for m in outbox(outing_id))
@@ -71,8 +71,8 @@ def test_an_sos_is_sent_again_after_the_worker_checks_in_until_someone_acknowled
     outing_id = make_outing(worker=worker, buddy=lead)
     with app.app_context():
         outing, person = db.session.get(Outing, outing_id), db.session.get(User, worker.id)
-        services.sos(outing, person)
-        services.check_in(outing, person)
+        outings.sos(outing, person)
+        outings.check_in(outing, person)
         db.session.commit()
     clock_at.advance(minutes=5)
     tick()
@@ -86,14 +86,14 @@ def test_one_outing_that_cannot_be_processed_does_not_stop_the_others(
 
     broken = make_outing(worker=make_user("ot"), destination="Broken")
     healthy = make_outing(worker=make_user("ot"), destination="Healthy")
-    real_compose = services.compose
+    real_compose = escalation.compose
 
     def compose(outing, message, reason):
         if outing.destination == "Broken":
             raise RuntimeError("simulated fault in one outing")
         return real_compose(outing, message, reason)
 
-    monkeypatch.setattr(services, "compose", compose)
+    monkeypatch.setattr(escalation, "compose", compose)
     clock_at.value = DUE + timedelta(minutes=16)
     with app.app_context():
         result = run_once(app, "test-watcher", channels={})
@@ -105,11 +105,11 @@ def test_one_outing_that_cannot_be_processed_does_not_stop_the_others(
     assert steps_of(broken) == []
     assert broken_next == clock_at.value + timedelta(minutes=1)
     assert beats == 0  # a failing watcher writes no heartbeat, so the board turns red
-    monkeypatch.setattr(services, "compose", real_compose)
+    monkeypatch.setattr(escalation, "compose", real_compose)
     clock_at.advance(minutes=1)
     with app.app_context():
         assert run_once(app, "test-watcher", channels={})["failed_outings"] == []
-        assert services.watcher_status() == "ok"
+        assert escalation.watcher_status() == "ok"
     assert [k for k, _ in steps_of(broken)][-1] == "e1:buddy"
 
 
@@ -122,7 +122,7 @@ def test_contacted_safe_and_extended_starts_a_fresh_welfare_cycle(
     tick()  # the welfare check at +60 was missed: its ladder reached red at +90
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
-        services.resolve(
+        outings.resolve(
             outing, db.session.get(User, lead.id), "contacted_safe_extended", "Phoned, all fine", 60
         )
         db.session.commit()
@@ -140,8 +140,8 @@ def test_the_board_colour_comes_down_after_an_extension(
     tick()
     with app.app_context():
         outing = db.session.get(Outing, outing_id)
-        assert services.level(outing) == "amber"
-        services.resolve(
+        assert planning.level(outing) == "amber"
+        outings.resolve(
             outing,
             db.session.get(User, make_user("lead").id),
             "contacted_safe_extended",
@@ -149,7 +149,7 @@ def test_the_board_colour_comes_down_after_an_extension(
             30,
         )
         db.session.commit()
-        assert services.level(outing) == "ok"
+        assert planning.level(outing) == "ok"
 
 
 def test_a_ladder_with_an_overlong_key_or_message_is_refused_at_start_up():
@@ -278,7 +278,7 @@ def test_a_changed_ladder_is_applied_to_outings_already_out_when_the_watcher_sta
             outing = db.session.get(Outing, outing_id)
             outing.next_step_at = DUE + timedelta(minutes=15)  # as planned under the old ladder
             db.session.commit()
-            assert services.replan_open_outings() == 1
+            assert escalation.replan_open_outings() == 1
         clock_at.value = DUE + timedelta(minutes=10)
         tick()
         assert steps_of(outing_id)[-1] == ("e1:buddy", "amber")
