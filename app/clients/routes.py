@@ -20,11 +20,16 @@ def _client_or_404(client_id: int) -> Client:
     return client
 
 
-@bp.get("")
+@bp.route("", methods=["GET", "POST"])
 def index():
-    """Clients of the current unit, filtered as you type (and as a plain GET form)."""
-    text = request.args.get("q", "")[:100]
-    include_discharged = request.args.get("discharged") == "1"
+    """Clients of the current unit, filtered as you type.
+
+    The search is a POST form (plain, or swapped in by HTMX) so that a name or NHS number
+    never lands in a URL, the browser history or the access log; the answer is the page itself,
+    never a redirect that would carry the term.
+    """
+    text = request.form.get("q", "")[:100] if request.method == "POST" else ""
+    include_discharged = request.values.get("discharged") == "1"
     clients = search(g.unit.id, text, include_discharged)
     return render(
         "clients/index.html",
