@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.clients.models import Client
@@ -220,15 +220,46 @@ def test_form_errors_come_back_as_a_422_fragment_for_htmx(web, make_user, unit):
     assert page.title.get_text().startswith("Error: Add a client")  # htmx moves it to the tab
 
 
-def test_a_duplicate_nhs_number_is_a_field_error_not_a_crash(web, make_user, make_client, unit):
-    make_client("JS", nhs_number=VALID)
+def test_a_number_in_use_says_only_that_it_cannot_be_used_here_and_whom_to_ask(
+    web, make_user, make_client, unit, make_unit
+):
+    orchard = make_unit("Orchard Lodge", "Orchard")
+    make_client("JS", nhs_number=VALID, home_unit=orchard)
+    make_client("PQ", nhs_number="9000000009", home_unit=unit)
     web.login(make_user("lead"))
-    response = web.post("/clients/new", _form(unit_id=str(unit.id)))
-    assert response.status_code == 422
-    assert (
-        "Another client already has this NHS number"
-        in soup(response).select_one("#nhs_number-error").get_text()
-    )
+    messages = []
+    for number in ("943 476 5919", "9000000009"):  # another unit's patient, then this unit's
+        response = web.post("/clients/new", _form(unit_id=str(unit.id), nhs_number=number))
+        assert response.status_code == 422
+        page = soup(response)
+        assert page.select_one("#nhs_number")["value"] == number
+        messages.append(page.select_one("#nhs_number-error").get_text(" ", strip=True))
+    assert messages[0] == messages[1]  # the same words wherever the patient is
+    assert "cannot be used here" in messages[0] and "administrator" in messages[0]
+    for hint in ("unit", "Orchard", "another", "already", "exists"):
+        assert hint.lower() not in messages[0].lower()
+
+
+def test_a_number_in_use_is_audited_without_the_number(web, make_user, make_client, unit, app):
+    existing = make_client("JS", nhs_number=VALID)
+    lead = make_user("lead")
+    web.login(lead)
+    for _ in range(2):
+        web.post("/clients/new", _form(unit_id=str(unit.id), nhs_number="943 476 5919"))
+    with app.app_context():
+        refused = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "nhs_number_refused")
+        ).all()
+        stored = [
+            " ".join(str(v) for v in row)
+            for row in db.session.execute(text("SELECT * FROM audit_events"))
+        ]
+    assert [(e.actor_id, e.unit_id, e.entity_type) for e in refused] == [
+        (lead.id, unit.id, "client")
+    ] * 2
+    assert refused[0].summary["nhs_number_hash"] == refused[1].summary["nhs_number_hash"]
+    assert refused[0].summary["in_use_by_client"] == existing.id
+    assert not any(VALID in line or "943 476 5919" in line for line in stored)
 
 
 def test_editing_keeps_the_same_nhs_number_allowed_and_audits_without_names(
