@@ -37,6 +37,9 @@ rate_limits = Table(
 )
 
 
+SWEEP_EVERY = 100  # increments per process between deletions of ended windows
+
+
 class DatabaseStorage(Storage):
     """A ``limits`` storage in the app's database, registered as ``database://``."""
 
@@ -45,6 +48,7 @@ class DatabaseStorage(Storage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._engine: Engine | None = None
+        self._increments = 0
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -74,7 +78,11 @@ class DatabaseStorage(Storage):
             },
         ).returning(rate_limits.c.count)
         with engine.begin() as conn:
-            return int(conn.execute(statement).scalar_one())
+            counted = int(conn.execute(statement).scalar_one())
+            self._increments += 1
+            if self._increments % SWEEP_EVERY == 0:  # keys a stranger makes up do not pile up
+                conn.execute(delete(rate_limits).where(rate_limits.c.expires_at <= now))
+        return counted
 
     def _row(self, key: str):
         with self.engine().connect() as conn:

@@ -123,3 +123,23 @@ def test_production_counts_in_the_database_by_default_and_accepts_redis(monkeypa
     assert from_environment(tmp_path)["RATELIMIT_STORAGE_URI"] == "database://"
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     assert from_environment(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_the_database_storage_counts_atomically_and_sweeps_ended_windows(
+    app, frozen_clock, monkeypatch
+):
+    from app.auth import limits
+
+    frozen_clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr(limits, "SWEEP_EVERY", 3)
+    storage = limits.DatabaseStorage("database://")
+    with app.app_context():
+        assert [storage.incr("a", 60) for _ in range(2)] == [1, 2]
+        assert storage.get("a") == 2
+        frozen_clock.advance(seconds=61)
+        assert storage.get("a") == 0  # the window has ended
+        assert storage.incr("b", 60) == 1  # the third increment sweeps "a" away
+        with db.engine.connect() as conn:
+            keys = conn.execute(text("SELECT key FROM rate_limits")).scalars().all()
+        assert keys == ["b"]
+        assert storage.incr("a", 60) == 1  # a new window starts from one
