@@ -73,6 +73,8 @@ def setup_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     htmx.init_app(app)
+    from app.auth import limits  # noqa: F401  (registers the database:// limit storage)
+
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = None  # the session token + idle timeout do this job

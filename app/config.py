@@ -5,6 +5,8 @@ import secrets
 from pathlib import Path
 
 DEV_SECRET_FILE = "secret_key"
+# Rate-limit storages that count inside one process: several workers would each count alone.
+UNSHARED_LIMIT_STORAGES = {"memory", "async+memory"}
 
 
 class ConfigError(RuntimeError):
@@ -63,6 +65,13 @@ def from_environment(instance_path: Path) -> dict:
             )
     else:
         secret = secret or _instance_secret(instance_path)
+    limit_storage = env.get("RATELIMIT_STORAGE_URI", "").strip() or "database://"
+    if production and limit_storage.split(":", 1)[0].lower() in UNSHARED_LIMIT_STORAGES:
+        raise ConfigError(
+            f"WAYPOINT_ENV=production needs RATELIMIT_STORAGE_URI to be shared by every worker: "
+            f"{limit_storage!r} counts in each process alone. Leave it unset (the database) or "
+            "use redis://host:6379/0 for several machines."
+        )
 
     return {
         "WAYPOINT_ENV": "production" if production else "development",
@@ -77,10 +86,17 @@ def from_environment(instance_path: Path) -> dict:
         "IDLE_TIMEOUT_MINUTES": int(env.get("IDLE_TIMEOUT_MINUTES", "30")),
         # The token lives as long as the session; the idle timeout bounds the session.
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Attempt limits (app/auth/limits.py), counted in storage every worker shares.
+        "RATELIMIT_STORAGE_URI": limit_storage,
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Failed logins for one account from one address: the lock (the owner elsewhere gets in).
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Failed logins from one address, whatever the account.
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
+        # Failed logins for one account from anywhere: never locks; audits and tells the owner.
+        "LOGIN_ALERT_PER_ACCOUNT": env.get("LOGIN_ALERT_PER_ACCOUNT", "50 per 1 hour"),
+        # Wrong lone-working PINs per person before check-in by PIN pauses.
+        "PIN_LIMIT_PER_USER": env.get("PIN_LIMIT_PER_USER", "5 per 15 minutes"),
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
         "TRUST_NAME": env.get("TRUST_NAME", "Waypoint NHS Foundation Trust"),
         "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "31536000")),

@@ -1,7 +1,8 @@
 """The audit page for leads and admins."""
 
 from flask import request
-from sqlalchemy import func, select
+from flask_login import current_user
+from sqlalchemy import func, select, true
 
 from app.audit import bp
 from app.audit.models import AuditEvent
@@ -17,6 +18,16 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _in_scope():
+    """Admins see every event; a lead only those of the units they lead or cover.
+
+    Events with no unit (a failed login with an unknown email, system events) are admin-only.
+    """
+    if current_user.has_role("admin"):
+        return true()
+    return AuditEvent.unit_id.in_([u.id for u in current_user.accessible_units()])
+
+
 @bp.get("")
 @roles_required("lead", "admin")
 def index():
@@ -25,7 +36,7 @@ def index():
     actor_id = _int_arg("actor")
     page = max(_int_arg("page") or 1, 1)
 
-    query = select(AuditEvent)
+    query = select(AuditEvent).where(_in_scope())
     if entity:
         query = query.where(AuditEvent.entity_type == entity)
     if actor_id:
@@ -38,11 +49,14 @@ def index():
     ).all()
 
     entities = db.session.scalars(
-        select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)
+        select(AuditEvent.entity_type)
+        .where(_in_scope())
+        .distinct()
+        .order_by(AuditEvent.entity_type)
     ).all()
     actors = db.session.execute(
         select(AuditEvent.actor_id, func.max(AuditEvent.actor_label))
-        .where(AuditEvent.actor_id.is_not(None))
+        .where(AuditEvent.actor_id.is_not(None), _in_scope())
         .group_by(AuditEvent.actor_id)
         .order_by(func.max(AuditEvent.actor_label))
     ).all()

@@ -4,12 +4,13 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.audit.services import record
-from app.auth import bp
+from app.auth import bp, limits
 from app.auth.decorators import roles_required
 from app.auth.forms import LoginForm, ProfileForm, StaffForm, UnitSwitchForm
 from app.auth.models import User
 from app.auth.services import (
     authenticate,
+    find_by_email,
     normalise_email,
     save_profile,
     save_user,
@@ -20,28 +21,25 @@ from app.auth.services import (
 from app.core import clock
 from app.core.htmx import hx_redirect, render
 from app.core.security import is_safe_next
-from app.extensions import db, limiter
+from app.extensions import db
 
 
-def _login_account_key() -> str:
-    return "login-account:" + normalise_email(request.form.get("email", ""))
+def _failed_login_label(email: str, user: User | None) -> str:
+    """The audit's name for a failed login: the address only when it is an account's.
 
-
-def _failed_login(response) -> bool:
-    return response.status_code != 303
+    People paste passwords into the email box: anything else is kept as a keyed hash, so
+    repeated attempts can still be grouped without storing what was typed.
+    """
+    return user.email if user is not None else f"unknown email #{limits.keyed_hash(email)}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], scope="login-ip")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_failed_login,
-    scope="login-account",
-)
 def login():
-    """Sign in with email and password; one generic message for any failure."""
+    """Sign in with email and password; one generic message for any failure.
+
+    Failures hold back an address for the account it tried (and, at a higher count, for every
+    account), never the account itself: the owner on their own phone still gets in.
+    """
     next_url = request.values.get("next", "")
     if not is_safe_next(next_url):
         next_url = ""
@@ -50,7 +48,15 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        email, address = normalise_email(form.email.data), request.remote_addr or ""
+        if limits.login_refused(email, address):
+            form.form_errors.append(
+                "Too many attempts from this device. For your security, wait "
+                f"{limits.window_minutes('LOGIN_LIMIT_PER_ACCOUNT')} minutes and try again, "
+                "or ask a lead or an administrator"
+            )
+            return _login_page(form, next_url, 429)
+        user = authenticate(email, form.password.data)
         if user is not None:
             session.clear()
             login_user(user)
@@ -58,17 +64,24 @@ def login():
             record("login", "staff", user.id, actor=user, unit_id=user.home_unit_id)
             db.session.commit()
             return redirect(next_url or url_for("home.index"), 303)
+        account = find_by_email(email)
         record(
             "login_failed",
             "staff",
-            None,
-            actor_label=normalise_email(form.email.data)[:160],
+            account.id if account is not None else None,
+            actor_label=_failed_login_label(email, account),
+            unit_id=account.home_unit_id if account is not None else None,
         )
+        limits.count_login_failure(email, address, account)
         db.session.commit()
         form.form_errors.append("The email address or password is not right")
         status = 422
     elif request.method == "POST":
         status = 422
+    return _login_page(form, next_url, status)
+
+
+def _login_page(form: LoginForm, next_url: str, status: int):
     return render(
         "auth/login.html", "auth/_login_form.html", status=status, form=form, next=next_url
     )

@@ -11,8 +11,14 @@ from app.clients import nhs_number
 from app.clients.models import GOAL_MAX_LENGTH
 from app.clients.services import find_by_nhs_number
 
+NHS_NUMBER_IN_USE = (
+    "This NHS number cannot be used here. Check it, and if it is right ask an administrator to help"
+)
+
 
 class ClientForm(FlaskForm):
+    nhs_number_in_use = None  # the client that already has the number typed, if any
+
     full_name = StringField(
         "Full name",
         validators=[
@@ -82,7 +88,10 @@ class ClientForm(FlaskForm):
             raise ValidationError(problem)
         existing = find_by_nhs_number(field.data)
         if existing is not None and (self._client is None or existing.id != self._client.id):
-            raise ValidationError("Another client already has this NHS number")
+            # Never say where the number is in use: that would tell someone the patient is
+            # known to another unit. The view audits the attempt.
+            self.nhs_number_in_use = existing
+            raise ValidationError(NHS_NUMBER_IN_USE)
 
     def validate_discharged_on(self, field) -> None:
         if field.data and self.admitted_on.data and field.data < self.admitted_on.data:

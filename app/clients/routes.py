@@ -3,9 +3,11 @@
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
+from app.audit.services import record
 from app.auth.decorators import roles_required
+from app.auth.limits import keyed_hash
 from app.auth.services import staff
-from app.clients import bp
+from app.clients import bp, nhs_number
 from app.clients.forms import ClientForm, GoalForm, RetireGoalForm
 from app.clients.models import Client, ClientGoal
 from app.clients.services import add_goal, goals_of, retire_goal, save_client, search
@@ -20,11 +22,16 @@ def _client_or_404(client_id: int) -> Client:
     return client
 
 
-@bp.get("")
+@bp.route("", methods=["GET", "POST"])
 def index():
-    """Clients of the current unit, filtered as you type (and as a plain GET form)."""
-    text = request.args.get("q", "")[:100]
-    include_discharged = request.args.get("discharged") == "1"
+    """Clients of the current unit, filtered as you type.
+
+    The search is a POST form (plain, or swapped in by HTMX) so that a name or NHS number
+    never lands in a URL, the browser history or the access log; the answer is the page itself,
+    never a redirect that would carry the term.
+    """
+    text = request.form.get("q", "")[:100] if request.method == "POST" else ""
+    include_discharged = request.values.get("discharged") == "1"
     clients = search(g.unit.id, text, include_discharged)
     return render(
         "clients/index.html",
@@ -113,10 +120,27 @@ def _form_page(client: Client | None):
         db.session.commit()
         flash("Client saved.", "success")
         return hx_redirect(url_for("clients.show", client_id=saved.id))
+    if form.nhs_number_in_use is not None:
+        _audit_nhs_number_in_use(form, client, unit_id)
     status = 422 if request.method == "POST" else 200
     return render(
         "clients/form.html", "clients/_form.html", status=status, form=form, client=client
     )
+
+
+def _audit_nhs_number_in_use(form: ClientForm, client: Client | None, unit_id: int) -> None:
+    """Record the refused number as a keyed hash: repeats group, the number is not kept."""
+    record(
+        "nhs_number_refused",
+        "client",
+        client.id if client else None,
+        unit_id=form.unit_id.data if current_user.can_access_unit(form.unit_id.data) else unit_id,
+        extra={
+            "nhs_number_hash": keyed_hash(nhs_number.normalise(form.nhs_number.data)),
+            "in_use_by_client": form.nhs_number_in_use.id,
+        },
+    )
+    db.session.commit()
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
+from app.auth import limits
 from app.auth.models import User
 from app.core import clock
 from app.extensions import db
@@ -40,6 +41,10 @@ class LoneWorkingError(Exception):
 
 class NotYours(LoneWorkingError):
     pass
+
+
+class PinsPaused(LoneWorkingError):
+    """Too many wrong PINs: refused, but the leads' alert it may have raised must be saved."""
 
 
 OUTING_ENDPOINTS = {
@@ -144,8 +149,8 @@ def check_in(outing: Outing, actor: User, pin: str = "") -> str:
     if outing.checked_in_at is not None or outing.status not in OPEN_STATUSES:
         return "already"
     match = actor.pin_matches(pin) if (actor.checkin_pin_hash or actor.duress_pin_hash) else "none"
-    if match is None:
-        raise LoneWorkingError("That PIN is not right. Try again.")
+    if match != "duress":  # the duress PIN always works: it is a right PIN, never counted
+        _refuse_while_pins_paused(outing, actor, wrong=match is None)
     now = clock.now()
     outing.checked_in_at = now
     outing.checked_in_by_id = actor.id
@@ -168,6 +173,55 @@ def check_in(outing: Outing, actor: User, pin: str = "") -> str:
     outing.next_step_at = next_step_at(outing)
     record("check_in", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
     return "checked_in"
+
+
+PIN_PAUSED_MESSAGE = (
+    "Check-in by PIN is paused after {n} wrong PINs. Phone the unit now to tell them you are "
+    "safe: a lead has been alerted. You can use your PIN again in {minutes} minutes."
+)
+
+
+def _refuse_while_pins_paused(outing: Outing, actor: User, wrong: bool) -> None:
+    """Count a wrong PIN (per person, in storage every worker shares); pause PIN check-ins.
+
+    A refused PIN never stops anything: the outing stays open and its ladder keeps running.
+    The try that reaches the limit alerts the leads (a step they must acknowledge) and the audit.
+    """
+    paused = PinsPaused(
+        PIN_PAUSED_MESSAGE.format(
+            n=limits.amount("PIN_LIMIT_PER_USER"),
+            minutes=limits.window_minutes("PIN_LIMIT_PER_USER"),
+        )
+    )
+    if limits.reached("PIN_LIMIT_PER_USER", "pin", str(actor.id)):
+        raise paused
+    if not wrong:
+        return
+    tries = limits.count("PIN_LIMIT_PER_USER", "pin", str(actor.id))
+    if tries < limits.amount("PIN_LIMIT_PER_USER"):
+        raise LoneWorkingError("That PIN is not right. Try again.")
+    now = clock.now()
+    _event(outing, "pins_paused", actor, wrong_pins=tries)
+    fire(
+        outing,
+        f"e{outing.episode}:pins_paused",
+        level="red",
+        reason="pins_paused",
+        recipients=("leads_on_duty",),
+        message=f"{tries} wrong check-in PINs were entered on a worker's phone. Phone them now.",
+        needs_ack=True,
+        now=now,
+    )
+    outing.next_step_at = next_step_at(outing)
+    record(
+        "pins_paused",
+        "outing",
+        outing.id,
+        actor=actor,
+        unit_id=outing.unit_id,
+        extra={"wrong_pins": tries},
+    )
+    raise paused
 
 
 def extend(outing: Outing, actor: User, minutes: int, reason: str) -> datetime:

@@ -136,7 +136,10 @@ def check_in(outing_id: int):
     try:
         result = outings.check_in(outing, current_user, form.pin.data or "")
     except outings.LoneWorkingError as error:
-        db.session.rollback()
+        if isinstance(error, outings.PinsPaused):
+            db.session.commit()  # the leads' alert stands; the check-in does not happen
+        else:
+            db.session.rollback()
         form.pin.errors = [str(error)]
         return _mine_page(outing, 422, checkin_form=form)
     db.session.commit()

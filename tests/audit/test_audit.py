@@ -42,6 +42,7 @@ def _seed_events(app, lead, ot):
                 7,
                 actor=db.session.get(User, actor.id),
                 changes={"room": ["1", "2"]},
+                unit_id=lead.home_unit_id,
             )
         db.session.commit()
 
@@ -74,7 +75,7 @@ def test_the_audit_trail_pages_fifty_at_a_time(app, web, make_user):
     lead = make_user("lead")
     with app.app_context():
         for n in range(60):
-            record("update", "client", n, actor_label="system")
+            record("update", "client", n, actor_label="system", unit_id=lead.home_unit_id)
         db.session.commit()
     web.login(lead)
     first = soup(web.get("/audit?entity=client"))
@@ -91,3 +92,80 @@ def test_every_audit_row_records_who_when_and_from_where(app, web, make_user):
     assert event.actor_id == ot.id and event.action == "login"
     assert event.at.tzinfo is not None
     assert event.ip == "127.0.0.1"
+
+
+def _event_in(app, unit, action: str) -> None:
+    with app.app_context():
+        record(action, "client", 1, actor_label="system", unit_id=unit.id if unit else None)
+        db.session.commit()
+
+
+def _actions_seen(web, user) -> set[str] | int:
+    web.login(user)
+    response = web.get("/audit")
+    if response.status_code != 200:
+        return response.status_code
+    items = soup(response).select(".app-audit-list__item strong")
+    return {item.get_text() for item in items} - {"login"}
+
+
+@pytest.fixture
+def two_units_of_events(app, unit, make_unit):
+    orchard = make_unit("Orchard Lodge", "Orchard")
+    _event_in(app, unit, "beacon_event")
+    _event_in(app, orchard, "orchard_event")
+    _event_in(app, None, "unitless_event")
+    return orchard
+
+
+@pytest.mark.parametrize("role", ["ot", "assistant"])
+def test_clinical_staff_cannot_open_the_audit_trail(web, make_user, two_units_of_events, role):
+    assert _actions_seen(web, make_user(role)) == 403
+
+
+def test_a_lead_sees_only_their_own_units_events(web, make_user, two_units_of_events):
+    assert _actions_seen(web, make_user("lead")) == {"beacon event"}
+
+
+def test_a_lead_of_the_other_unit_sees_only_that_units_events(web, make_user, two_units_of_events):
+    lead = make_user("lead", home_unit=two_units_of_events)
+    assert _actions_seen(web, lead) == {"orchard event"}
+
+
+def test_a_lead_who_covers_another_unit_sees_its_events_too(
+    app, web, make_user, two_units_of_events
+):
+    from app.auth.models import Unit, User
+
+    lead = make_user("lead")
+    with app.app_context():
+        person = db.session.get(User, lead.id)
+        person.cover_units = [db.session.get(Unit, two_units_of_events.id)]
+        db.session.commit()
+    assert _actions_seen(web, lead) == {"beacon event", "orchard event"}
+
+
+def test_an_admin_sees_every_units_events_and_those_of_no_unit(web, make_user, two_units_of_events):
+    assert _actions_seen(web, make_user("admin")) == {
+        "beacon event",
+        "orchard event",
+        "unitless event",
+    }
+
+
+def test_the_audit_filters_list_only_people_and_records_in_the_leads_scope(
+    app, web, make_user, unit, make_unit
+):
+    orchard = make_unit("Orchard Lodge", "Orchard")
+    stranger = make_user("ot", home_unit=orchard, name="Oona Orchard")
+    with app.app_context():
+        from app.auth.models import User
+
+        record(
+            "create", "meal_plan", 3, actor=db.session.get(User, stranger.id), unit_id=orchard.id
+        )
+        db.session.commit()
+    web.login(make_user("lead"))
+    page = soup(web.get("/audit"))
+    assert "Oona Orchard" not in page.get_text()
+    assert "meal_plan" not in [o["value"] for o in page.select("#entity option")]

@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.clients.models import Client
@@ -45,7 +45,7 @@ def test_the_filter_matches_initials_name_room_and_nhs_number(web, make_user, ma
     web.login(make_user("ot"))
 
     def found(q):
-        return listed(web.get("/clients", query_string={"q": q}))
+        return listed(web.post("/clients", {"q": q}))
 
     assert found("js") == ["JS"]
     assert found("stonebr") == ["JS"]
@@ -57,14 +57,50 @@ def test_the_filter_matches_initials_name_room_and_nhs_number(web, make_user, ma
 def test_the_htmx_filter_returns_only_the_results_fragment(web, make_user, make_client):
     make_client("JS", full_name="Jeremy Stonebridge")
     web.login(make_user("ot"))
-    response = web.get("/clients?q=JS", headers={"HX-Request": "true"})
+    response = web.post("/clients", {"q": "JS"}, htmx=True)
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith('<div id="client-results"')
     assert "<html" not in body
     assert "HX-Request" in response.headers["Vary"]
-    full = web.get("/clients?q=JS")
+    full = web.post("/clients", {"q": "JS"})
     assert "<html" in full.get_data(as_text=True)
     assert "HX-Request" in full.headers["Vary"]
+
+
+def test_the_search_form_posts_so_the_term_is_never_in_a_url(web, make_user, make_client):
+    make_client("JS", full_name="Jeremy Stonebridge", room="7")
+    web.login(make_user("ot"))
+    form = soup(web.get("/clients")).select_one("form[role=search]")
+    assert form["method"] == "post" and form["action"] == "/clients"
+    assert form["hx-post"] == "/clients" and not form.has_attr("hx-get")
+    assert form.select_one("input[name=csrf_token]") is not None
+    assert form.select_one("input#q[name=q]") is not None
+    # A term in the address is ignored, so no link or bookmark can carry one usefully.
+    assert listed(web.get("/clients?q=Stonebridge")) == ["JS"]
+    assert listed(web.get("/clients?q=zzz")) == ["JS"]
+
+
+def test_a_search_answers_in_place_with_the_term_kept_and_no_redirect(web, make_user, make_client):
+    make_client("JS", full_name="Jeremy Stonebridge", room="7")
+    make_client("PQ", full_name="Petra Quill", room="12")
+    web.login(make_user("ot"))
+    for htmx in (False, True):
+        response = web.post("/clients", {"q": "Stonebridge"}, htmx=htmx)
+        assert response.status_code == 200
+        assert "Location" not in response.headers and "HX-Redirect" not in response.headers
+        assert response.request.query_string == b""
+        assert "Stonebridge" not in response.request.full_path
+        assert listed(response) == ["JS"]
+        assert "matching “Stonebridge”" in soup(response).select_one("#client-results").get_text()
+    page = soup(web.post("/clients", {"q": "Stonebridge"}))
+    assert page.select_one("#q")["value"] == "Stonebridge"
+    assert "Stonebridge" not in page.title.get_text()
+
+
+def test_a_search_without_the_csrf_token_is_refused(web, make_user, make_client):
+    make_client("JS")
+    web.login(make_user("ot"))
+    assert web.client.post("/clients", data={"q": "JS"}).status_code == 400
 
 
 def test_a_boosted_or_history_restore_request_gets_the_full_page(web, make_user):
@@ -80,7 +116,7 @@ def test_discharged_clients_are_hidden_unless_asked_for(web, make_user, make_cli
     make_client("OL", discharged_on=date(2026, 2, 1))
     web.login(make_user("ot"))
     assert listed(web.get("/clients")) == []
-    assert listed(web.get("/clients?discharged=1")) == ["OL"]
+    assert listed(web.post("/clients", {"q": "", "discharged": "1"})) == ["OL"]
 
 
 def test_the_client_page_shows_the_full_name_but_the_title_and_url_do_not(
@@ -184,15 +220,46 @@ def test_form_errors_come_back_as_a_422_fragment_for_htmx(web, make_user, unit):
     assert page.title.get_text().startswith("Error: Add a client")  # htmx moves it to the tab
 
 
-def test_a_duplicate_nhs_number_is_a_field_error_not_a_crash(web, make_user, make_client, unit):
-    make_client("JS", nhs_number=VALID)
+def test_a_number_in_use_says_only_that_it_cannot_be_used_here_and_whom_to_ask(
+    web, make_user, make_client, unit, make_unit
+):
+    orchard = make_unit("Orchard Lodge", "Orchard")
+    make_client("JS", nhs_number=VALID, home_unit=orchard)
+    make_client("PQ", nhs_number="9000000009", home_unit=unit)
     web.login(make_user("lead"))
-    response = web.post("/clients/new", _form(unit_id=str(unit.id)))
-    assert response.status_code == 422
-    assert (
-        "Another client already has this NHS number"
-        in soup(response).select_one("#nhs_number-error").get_text()
-    )
+    messages = []
+    for number in ("943 476 5919", "9000000009"):  # another unit's patient, then this unit's
+        response = web.post("/clients/new", _form(unit_id=str(unit.id), nhs_number=number))
+        assert response.status_code == 422
+        page = soup(response)
+        assert page.select_one("#nhs_number")["value"] == number
+        messages.append(page.select_one("#nhs_number-error").get_text(" ", strip=True))
+    assert messages[0] == messages[1]  # the same words wherever the patient is
+    assert "cannot be used here" in messages[0] and "administrator" in messages[0]
+    for hint in ("unit", "Orchard", "another", "already", "exists"):
+        assert hint.lower() not in messages[0].lower()
+
+
+def test_a_number_in_use_is_audited_without_the_number(web, make_user, make_client, unit, app):
+    existing = make_client("JS", nhs_number=VALID)
+    lead = make_user("lead")
+    web.login(lead)
+    for _ in range(2):
+        web.post("/clients/new", _form(unit_id=str(unit.id), nhs_number="943 476 5919"))
+    with app.app_context():
+        refused = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "nhs_number_refused")
+        ).all()
+        stored = [
+            " ".join(str(v) for v in row)
+            for row in db.session.execute(text("SELECT * FROM audit_events"))
+        ]
+    assert [(e.actor_id, e.unit_id, e.entity_type) for e in refused] == [
+        (lead.id, unit.id, "client")
+    ] * 2
+    assert refused[0].summary["nhs_number_hash"] == refused[1].summary["nhs_number_hash"]
+    assert refused[0].summary["in_use_by_client"] == existing.id
+    assert not any(VALID in line or "943 476 5919" in line for line in stored)
 
 
 def test_editing_keeps_the_same_nhs_number_allowed_and_audits_without_names(
