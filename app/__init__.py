@@ -8,6 +8,7 @@ from flask import Flask, g, make_response, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app import config as config_module
@@ -180,6 +181,11 @@ ERROR_TEXT = {
         "If you pasted it, check you copied the whole address.",
     ),
     405: ("Sorry, that action is not allowed here", "Go back and try again."),
+    413: (
+        "What you sent is too large",
+        "Waypoint takes typed text only, up to about 250 KB at a time. Go back, shorten what you "
+        "entered (your text is still in the form) and try again.",
+    ),
     429: ("Too many attempts", "For your security, wait 15 minutes before trying again."),
     500: (
         "Sorry, there is a problem with the service",
@@ -221,7 +227,25 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):
             return error
-        return error_page(error.code or 500)
+        # A view's own words (abort(400, description=...)) replace the generic text.
+        own = error.description if error.description != type(error).description else None
+        return error_page(error.code or 500, own)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def value_out_of_range(error: Exception):
+        # The last line of defence behind the parsers in app/core: a number too large for the
+        # database (SQLite's OverflowError, PostgreSQL's "integer out of range"), or a value
+        # the database will not store, is the request's fault, not the service's.
+        db.session.rollback()
+        app.logger.warning(
+            "Refused a value out of range on %s: %s", request.endpoint, type(error).__name__
+        )
+        return error_page(
+            400,
+            "A number, date or piece of text in what you sent is outside what Waypoint can "
+            "store. Go back, check what you entered and try again.",
+        )
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
