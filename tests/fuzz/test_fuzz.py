@@ -67,7 +67,24 @@ VALUES = [
     "🙂 שלום مرحبا \u202e",
     "line\r\nbreak",
 ]
+# Values aimed at what a field's own value looks like (a number, a date, a time, a month).
+NUMBERS = ["12345678901234567890", "2147483648", "-1", "0", "²", "١٢", "", "1e3", " 7 "]
+DATES = ["2026-02-30", "0001-01-01", "9999-12-31", "２０２６-01-01", "2026-13-01", ""]
+TIMES = ["25:61", "24:00", "١٢:٣٠", "9:5", "23:59:59", ""]
+MOMENTS = ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00", "2026-02-30T10:00", "now"]
+MONTHS = ["9999-12", "0000-00", "2026-13", "²⁰²⁶-01", "1-1"]
+SHAPES = [
+    (r"[0-9]+(,[0-9]+)*", NUMBERS),
+    (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", DATES),
+    (r"[0-9]{1,2}:[0-9]{2}", TIMES),
+    (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T.*", MOMENTS),
+    (r"[0-9]{4}-[0-9]{2}", MONTHS),
+]
+# Query-string names the views read that no link may show (a month for the CSV export, say).
+QUERY_NAMES = ["month", "page", "client", "clients", "outing", "at", "place", "actor", "entity"]
 ID_VALUES = ["12345678901234567890", "2147483648", "0", "%C2%B2", "%D9%A1"]
+# A value for an empty box, so that a form can pass validation and reach the code behind it.
+FILLERS = {"email": "fuzz@example.com", "tel": "07700 900123", "date": "", "time": "12:00"}
 HX_ATTRS = ("hx-post", "hx-get")
 
 
@@ -77,6 +94,7 @@ class Form:
     path: str
     fields: list[tuple[str, str]] = field(default_factory=list)  # (name, a sensible value)
     htmx: bool = False
+    extra: list[tuple[str, str]] = field(default_factory=list)  # unticked boxes, other names
 
     def key(self) -> tuple:
         return (self.method, self.path, tuple(sorted({n for n, _ in self.fields})))
@@ -185,10 +203,18 @@ class Fuzzer:
     # --- mutation ------------------------------------------------------------------------
 
     def mutate_form(self, client, role, form: Form, token: str) -> None:
-        names = [n for n, _ in form.fields if n != "csrf_token"] or ["x"]
+        pool = [*form.fields, *form.extra]
+        names = sorted({n for n, _ in pool if n != "csrf_token"}) or ["x"]
         name = self.rng.choice(names)
-        value = self.rng.choice(VALUES)
+        sample = next((v for n, v in pool if n == name), "")
+        shaped = [values for shape, values in SHAPES if re.fullmatch(shape, sample)]
+        if shaped and self.rng.random() < 0.5:
+            value = self.rng.choice(shaped[-1])
+        else:
+            value = self.rng.choice(VALUES)
         data = _with_token(form.fields, token)
+        if form.method == "GET":
+            data = [(n, v) for n, v in data if n != "csrf_token"]
         shown = value if isinstance(value, str) else _marker_name(value)
         if value is MISSING:
             data = [(n, v) for n, v in data if n != name]
@@ -287,7 +313,13 @@ def _field_value(tag) -> str:
 
 
 def _fields_of(container) -> list[tuple[str, str]]:
+    return _read_fields(container)[0]
+
+
+def _read_fields(container) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(what the form sends as it stands, boxes it could also send: unticked checkboxes)."""
     fields: list[tuple[str, str]] = []
+    extra: list[tuple[str, str]] = []
     radios_done: set[str] = set()
     for tag in container.find_all(["input", "textarea", "select", "button"]):
         name = tag.get("name")
@@ -304,9 +336,14 @@ def _fields_of(container) -> list[tuple[str, str]]:
             if kind == "radio" or tag.has_attr("checked"):
                 radios_done.add(name)
                 fields.append((name, tag.get("value", "on")))
+            else:
+                extra.append((name, tag.get("value", "on")))
             continue
-        fields.append((name, _field_value(tag)))
-    return fields
+        value = _field_value(tag)
+        if not value and tag.name in ("input", "textarea") and kind != "hidden":
+            value = FILLERS.get(kind, "Fuzz text") if kind != "password" else ""
+        fields.append((name, value))
+    return fields, extra
 
 
 def _forms(page, page_url: str) -> list[Form]:
@@ -320,11 +357,12 @@ def _forms(page, page_url: str) -> list[Form]:
         if local is None:
             continue
         path, _, query = local.partition("?")
-        fields = _fields_of(tag)
+        fields, extra = _read_fields(tag)
         if method == "GET" and query:
             fields = parse_qsl(query, keep_blank_values=True) + fields
             local = path
-        forms.append(Form(method, local, fields, htmx=any(tag.get(a) for a in HX_ATTRS)))
+        htmx = any(tag.get(a) for a in HX_ATTRS)
+        forms.append(Form(method, local, fields, htmx=htmx, extra=extra))
     for tag in page.find_all(attrs={"hx-post": True}):
         if tag.name == "form":
             continue
@@ -334,8 +372,8 @@ def _forms(page, page_url: str) -> list[Form]:
             forms.append(Form("POST", local, _fields_of(container), htmx=True))
     for link in _links(page):
         path, _, query = link.partition("?")
-        if query:
-            forms.append(Form("GET", path, parse_qsl(query, keep_blank_values=True)))
+        others = [(name, "") for name in QUERY_NAMES]
+        forms.append(Form("GET", path, parse_qsl(query, keep_blank_values=True), extra=others))
     return forms
 
 
