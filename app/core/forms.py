@@ -98,8 +98,10 @@ class FlaskForm(flask_wtf.FlaskForm):
             return ok
         refused = getattr(request, "refused_fields", {})
         for name, message in refused.items():
-            if name in self._fields and message not in self[name].errors:
-                self[name].errors = [*self[name].errors, message]
+            if name in self._fields:
+                # The real reason first: "Enter your email address" would only puzzle.
+                others = [e for e in self[name].errors if e != message]
+                self[name].errors = [message, *others]
                 ok = False
         return ok
 
