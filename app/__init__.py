@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app import config as config_module
-from app.core import clock
+from app.core import clock, logs
 from app.core.assets import init_assets
 from app.core.forms import TEMPLATE_GLOBALS
 from app.core.htmx import current_location, hx_redirect, render
@@ -63,7 +63,14 @@ def setup_config(app: Flask, overrides: dict | None) -> None:
 
 
 def setup_logging(app: Flask) -> None:
-    # Log ids and endpoints only; the app never logs request bodies or client details.
+    """Ids and endpoints only, never request bodies or client details; and every line escaped,
+    so a newline or control character someone sent cannot forge a log line."""
+    from flask.logging import default_handler
+
+    logs.install()
+    default_handler.setFormatter(
+        logs.EscapingFormatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+    )
     logging.getLogger("waypoint").setLevel(logging.INFO)
 
 
