@@ -8,10 +8,11 @@ from flask import Flask, g, make_response, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app import config as config_module
-from app.core import clock
+from app.core import clock, logs
 from app.core.assets import init_assets
 from app.core.forms import TEMPLATE_GLOBALS
 from app.core.htmx import current_location, hx_redirect, render
@@ -62,7 +63,14 @@ def setup_config(app: Flask, overrides: dict | None) -> None:
 
 
 def setup_logging(app: Flask) -> None:
-    # Log ids and endpoints only; the app never logs request bodies or client details.
+    """Ids and endpoints only, never request bodies or client details; and every line escaped,
+    so a newline or control character someone sent cannot forge a log line."""
+    from flask.logging import default_handler
+
+    logs.install()
+    default_handler.setFormatter(
+        logs.EscapingFormatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+    )
     logging.getLogger("waypoint").setLevel(logging.INFO)
 
 
@@ -182,6 +190,11 @@ ERROR_TEXT = {
         "If you pasted it, check you copied the whole address.",
     ),
     405: ("Sorry, that action is not allowed here", "Go back and try again."),
+    413: (
+        "What you sent is too large",
+        "Waypoint takes typed text only, up to about 250 KB at a time. Go back, shorten what you "
+        "entered (your text is still in the form) and try again.",
+    ),
     429: ("Too many attempts", "For your security, wait 15 minutes before trying again."),
     500: (
         "Sorry, there is a problem with the service",
@@ -223,7 +236,25 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):
             return error
-        return error_page(error.code or 500)
+        # A view's own words (abort(400, description=...)) replace the generic text.
+        own = error.description if error.description != type(error).description else None
+        return error_page(error.code or 500, own)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def value_out_of_range(error: Exception):
+        # The last line of defence behind the parsers in app/core: a number too large for the
+        # database (SQLite's OverflowError, PostgreSQL's "integer out of range"), or a value
+        # the database will not store, is the request's fault, not the service's.
+        db.session.rollback()
+        app.logger.warning(
+            "Refused a value out of range on %s: %s", request.endpoint, type(error).__name__
+        )
+        return error_page(
+            400,
+            "A number, date or piece of text in what you sent is outside what Waypoint can "
+            "store. Go back, check what you entered and try again.",
+        )
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

@@ -98,6 +98,9 @@ def from_environment(instance_path: Path) -> dict:
         # Wrong lone-working PINs per person before check-in by PIN pauses.
         "PIN_LIMIT_PER_USER": env.get("PIN_LIMIT_PER_USER", "5 per 15 minutes"),
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
+        # A request body larger than this is refused with a 413 page: no form needs more (a
+        # note's six boxes at their limits are well under 100 KB, even fully percent-encoded).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(256 * 1024))),
         "TRUST_NAME": env.get("TRUST_NAME", "Waypoint NHS Foundation Trust"),
         "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "31536000")),
         # Lone working: the ladder (JSON list of steps, see app/lone_working/ladder.py), how often

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, true
 from app.audit import bp
 from app.audit.models import AuditEvent
 from app.auth.decorators import roles_required
+from app.core.forms import parse_id
 from app.core.htmx import render
 from app.extensions import db
 
@@ -14,8 +15,7 @@ PAGE_SIZE = 50
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.args.get(name, ""))
 
 
 def _in_scope():

@@ -1,6 +1,5 @@
 """Login and staff admin forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -13,7 +12,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from app.auth.models import ROLES
 from app.auth.services import MIN_PASSWORD_LENGTH, find_by_email
-from app.core.forms import MultiCheckboxField
+from app.core.forms import FlaskForm, MultiCheckboxField, coerce_id
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 
@@ -70,9 +69,9 @@ class StaffForm(FlaskForm):
         validators=[DataRequired("Choose a role")],
     )
     home_unit_id = SelectField(
-        "Home unit", coerce=int, validators=[DataRequired("Choose a home unit")]
+        "Home unit", coerce=coerce_id, validators=[DataRequired("Choose a home unit")]
     )
-    cover_unit_ids = MultiCheckboxField("Also covers", coerce=int, validators=[Optional()])
+    cover_unit_ids = MultiCheckboxField("Also covers", coerce=coerce_id, validators=[Optional()])
     active = BooleanField("Account is active", default=True)
     password = PasswordField(
         "Password",
@@ -108,7 +107,7 @@ class UnitSwitchForm(FlaskForm):
     """Only the CSRF token: the unit comes from the URL."""
 
 
-PIN_PATTERN = r"^\d{4,6}$"
+PIN_PATTERN = r"^[0-9]{4,6}$"  # ASCII digits: \d also matches other scripts' digits
 
 
 class ProfileForm(FlaskForm):

@@ -102,7 +102,7 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
-@bp.post("/unit/<int:unit_id>")
+@bp.post("/unit/<id:unit_id>")
 def change_unit(unit_id: int):
     """Work in another unit: lists, boards and huddles follow."""
     UnitSwitchForm()  # CSRF is checked globally; the form documents that it is a POST form
@@ -152,7 +152,7 @@ def staff_new():
     return _staff_form_page(None)
 
 
-@bp.route("/staff/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/staff/<id:user_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def staff_edit(user_id: int):
     """Change an account, reset its password or deactivate it."""

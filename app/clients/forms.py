@@ -2,14 +2,14 @@
 
 import re
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clients import nhs_number
 from app.clients.models import GOAL_MAX_LENGTH
 from app.clients.services import find_by_nhs_number
+from app.core.forms import DateField, FlaskForm, coerce_id
 
 NHS_NUMBER_IN_USE = (
     "This NHS number cannot be used here. Check it, and if it is right ask an administrator to help"
@@ -53,17 +53,15 @@ class ClientForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     step_down = BooleanField("Lives in the step-down house")
-    unit_id = SelectField("Unit", coerce=int)
-    key_worker_id = SelectField("Key worker", coerce=int)
+    unit_id = SelectField("Unit", coerce=coerce_id)
+    key_worker_id = SelectField("Key worker", coerce=coerce_id)
     admitted_on = DateField(
         "Admitted",
         validators=[DataRequired("Enter the date of admission")],
-        format="%Y-%m-%d",
     )
     discharged_on = DateField(
         "Discharged",
         validators=[Optional()],
-        format="%Y-%m-%d",
         description="Leave empty while they live here",
     )
 

@@ -2,6 +2,8 @@
 
 import re
 
+from app.core.forms import is_ascii_digits
+
 _SEPARATORS = re.compile(r"[\s-]")
 
 
@@ -23,7 +25,7 @@ def check_digit(first_nine: str) -> int | None:
 
 def is_valid(value: str) -> bool:
     number = normalise(value)
-    if len(number) != 10 or not number.isdigit():
+    if len(number) != 10 or not is_ascii_digits(number):
         return False
     return check_digit(number[:9]) == int(number[9])
 
@@ -33,7 +35,7 @@ def problem(value: str) -> str | None:
     number = normalise(value)
     if not number:
         return "Enter the NHS number"
-    if not number.isdigit():
+    if not is_ascii_digits(number):
         return "NHS number must contain only numbers"
     if len(number) != 10:
         return "NHS number must be 10 digits"

@@ -57,7 +57,7 @@ def _goal_context(client: Client, goal_form: GoalForm | None = None) -> dict:
     }
 
 
-@bp.get("/<int:client_id>")
+@bp.get("/<id:client_id>")
 def show(client_id: int):
     """One client's page: the only place the full name is shown."""
     client = _client_or_404(client_id)
@@ -76,7 +76,7 @@ def _goals_answer(client: Client, status: int = 200, goal_form: GoalForm | None 
     )
 
 
-@bp.post("/<int:client_id>/goals")
+@bp.post("/<id:client_id>/goals")
 @roles_required(*GOAL_EDITORS)
 def add_client_goal(client_id: int):
     """Add an OT goal to the client's list (notes then offer it as a goal addressed)."""
@@ -89,7 +89,7 @@ def add_client_goal(client_id: int):
     return _goals_answer(client)
 
 
-@bp.post("/<int:client_id>/goals/<int:goal_id>/retire")
+@bp.post("/<id:client_id>/goals/<id:goal_id>/retire")
 @roles_required(*GOAL_EDITORS)
 def retire_client_goal(client_id: int, goal_id: int):
     """Take a goal off the active list; notes that addressed it still show it."""
@@ -150,7 +150,7 @@ def new():
     return _form_page(None)
 
 
-@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:client_id>/edit", methods=["GET", "POST"])
 @roles_required("lead", "admin")
 def edit(client_id: int):
     """Change a client's details."""

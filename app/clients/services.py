@@ -6,6 +6,7 @@ from app.audit.services import diff, record, snapshot
 from app.clients import nhs_number
 from app.clients.models import Client, ClientGoal
 from app.core import clock
+from app.core.forms import is_ascii_digits
 from app.extensions import db
 
 
@@ -29,7 +30,7 @@ def search(unit_id: int, text: str = "", include_discharged: bool = False) -> li
             Client.room.ilike(like),
         ]
         digits = nhs_number.normalise(text)
-        if digits.isdigit():
+        if is_ascii_digits(digits):
             conditions.append(Client.nhs_number.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
     return list(db.session.scalars(query.order_by(Client.initials, Client.room, Client.id)))

@@ -1,10 +1,15 @@
-"""Security headers, the per-request CSP nonce, compression and safe redirect targets."""
+"""Security headers, the per-request CSP nonce, compression, safe redirect targets, the request
+class that keeps files and NUL characters away from the app, and the URL converter for ids."""
 
 import gzip
 import secrets
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
+from flask import Request as FlaskRequest
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import BaseConverter, ValidationError
 
 from app.core.assets import accepts_gzip
 
@@ -28,7 +33,70 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+class IdConverter(BaseConverter):
+    """``<id:name>`` in a route: a record id, 1 ... 2^31 - 1 in ASCII digits, else a 404.
+
+    Werkzeug's ``int`` takes any length (SQLite overflows past 2^63, PostgreSQL's integer past
+    2^31) and other scripts' digits."""
+
+    regex = r"[1-9][0-9]{0,9}"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        from app.core.forms import parse_id
+
+        number = parse_id(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def _without_nul(data: ImmutableMultiDict) -> tuple[ImmutableMultiDict, set[str]]:
+    dirty = {key for key, value in data.items(multi=True) if "\x00" in value}
+    if not dirty:
+        return data, dirty
+    clean = [(key, value.replace("\x00", "")) for key, value in data.items(multi=True)]
+    return ImmutableMultiDict(clean), dirty
+
+
+class InputGuard(FlaskRequest):
+    """Files and NUL characters never reach a view, a form or the database.
+
+    No form takes a file, so one sent (in place of a text field, say) is dropped; NUL characters,
+    which PostgreSQL refuses in text, are taken out of form fields and query strings. The names
+    of the form fields that had either are in ``refused_fields`` with the message a form shows
+    (``app.core.forms.FlaskForm``), so the person sees why and keeps the rest of their input.
+    """
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        from app.core.forms import FILE_MESSAGE, NUL_MESSAGE
+
+        refused: dict[str, str] = {}
+        files = self.__dict__.get("files")
+        if files:
+            for name, upload in files.items(multi=True):
+                upload.close()
+                refused[name] = FILE_MESSAGE
+            self.__dict__["files"] = ImmutableMultiDict()
+        form, dirty = _without_nul(self.__dict__.get("form", ImmutableMultiDict()))
+        self.__dict__["form"] = form
+        refused.update({name: NUL_MESSAGE for name in dirty})
+        self.refused_fields = refused
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        return _without_nul(super().args)[0]
+
+
 def init_security(app: Flask) -> None:
+    # On top of the request class extensions installed (htmx-flask's ``request.htmx``).
+    app.request_class = type("Request", (InputGuard, app.request_class), {})
+    app.url_map.converters["id"] = IdConverter
+
     @app.context_processor
     def inject_nonce() -> dict:
         return {"cspNonce": csp_nonce()}

@@ -1,10 +1,8 @@
 """Check-out, extend, welfare, check-in and resolve forms."""
 
-import re
 import secrets
 from datetime import datetime, time, timedelta
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -19,7 +17,13 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from app.auth.forms import PHONE_PATTERN
 from app.core import clock
-from app.core.forms import MultiCheckboxField, choices
+from app.core.forms import (
+    FlaskForm,
+    MultiCheckboxField,
+    choices,
+    coerce_id,
+    coerce_optional_int,
+)
 from app.lone_working.board import open_outing_for
 from app.lone_working.outings import MAX_AHEAD, OUTCOMES
 
@@ -75,14 +79,14 @@ class CheckOutForm(FlaskForm):
     )
     client_ids = MultiCheckboxField(
         "Clients with you",
-        coerce=int,
+        coerce=coerce_id,
         validators=[Optional()],
         invalid_value_message="Choose clients from the list",
         invalid_choice_message="Choose clients from the list",
     )
     coworker_ids = MultiCheckboxField(
         "Staff with you",
-        coerce=int,
+        coerce=coerce_id,
         description="Leave empty if you are going alone",
         validators=[Optional()],
         invalid_value_message="Choose staff from the list",
@@ -112,7 +116,9 @@ class CheckOutForm(FlaskForm):
         validators=[Optional()],
         render_kw={"type": "time", "autocomplete": "off"},
     )
-    buddy_id = SelectField("Buddy", coerce=int, description="Who is told first if you are late")
+    buddy_id = SelectField(
+        "Buddy", coerce=coerce_id, description="Who is told first if you are late"
+    )
     alarm_carried = BooleanField("I am carrying a Trust lone-worker alarm")
     alarm_device_id = StringField(
         "Alarm device number",
@@ -124,7 +130,7 @@ class CheckOutForm(FlaskForm):
         "Welfare checks while out",
         choices=choices(WELFARE),
         default="",
-        coerce=lambda v: int(v) if v else None,
+        coerce=coerce_optional_int,
     )
     request_key = HiddenField()
 
@@ -148,10 +154,11 @@ class CheckOutForm(FlaskForm):
         """The expected return from the quick choice or the exact time (UK local), or raise."""
         now = clock.now()
         if self.return_in.data == "exact":
-            match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", self.return_at.data or "")
-            if not match or int(match[1]) > 23 or int(match[2]) > 59:
-                raise ValidationError("Enter the time you will be back, like 14:30")
-            due = _next_occurrence(now, time(int(match[1]), int(match[2])))
+            try:
+                at = clock.parse_time(self.return_at.data or "")
+            except ValueError:
+                raise ValidationError("Enter the time you will be back, like 14:30") from None
+            due = _next_occurrence(now, at)
             if due is None:
                 raise ValidationError("The time you will be back must be in the future")
         elif self.return_in.data in {"30", "60", "120", "180"}:
@@ -247,7 +254,7 @@ class ResolveForm(FlaskForm):
             [("", "Not extending"), ("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours")]
         ),
         default="",
-        coerce=lambda v: int(v) if v else None,
+        coerce=coerce_optional_int,
     )
     note = TextAreaField(
         "Note",

@@ -1,7 +1,5 @@
 """Lone-working pages: check out, my outing, the whereabouts board, an outing's timeline."""
 
-from datetime import date
-
 from flask import Response, abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
 
@@ -126,7 +124,7 @@ def _lead_of(outing: Outing) -> None:
         abort(403)
 
 
-@bp.post("/out/<int:outing_id>/back")
+@bp.post("/out/<id:outing_id>/back")
 def check_in(outing_id: int):
     """I'm back. A second tap, or a check-in on a closed outing, changes nothing."""
     outing = _act(outing_id)
@@ -150,7 +148,7 @@ def check_in(outing_id: int):
     return hx_redirect(url_for("home.index"))
 
 
-@bp.post("/out/<int:outing_id>/extend")
+@bp.post("/out/<id:outing_id>/extend")
 def extend(outing_id: int):
     """Extend by 15, 30 or 60 minutes, with a reason; the remaining steps move."""
     outing = _act(outing_id)
@@ -171,7 +169,7 @@ def extend(outing_id: int):
     return _mine_page(outing, 422, extend_form=form)
 
 
-@bp.post("/out/<int:outing_id>/welfare")
+@bp.post("/out/<id:outing_id>/welfare")
 def welfare(outing_id: int):
     """Add a welfare update (a short note; it resets no timer)."""
     outing = _act(outing_id)
@@ -189,7 +187,7 @@ def welfare(outing_id: int):
     return _mine_page(outing, 422, welfare_form=form)
 
 
-@bp.post("/out/<int:outing_id>/welfare-ok")
+@bp.post("/out/<id:outing_id>/welfare-ok")
 def welfare_ok(outing_id: int):
     """Answer a welfare check: the next one is an interval from now."""
     outing = _act(outing_id)
@@ -204,7 +202,7 @@ def welfare_ok(outing_id: int):
     return hx_redirect(url_for("lone_working.mine"))
 
 
-@bp.route("/out/<int:outing_id>/sos", methods=["GET", "POST"])
+@bp.route("/out/<id:outing_id>/sos", methods=["GET", "POST"])
 def sos(outing_id: int):
     """SOS: one confirmation, then straight to the top of the ladder."""
     outing = _act(outing_id)
@@ -248,7 +246,7 @@ def board():
     )
 
 
-@bp.post("/board/alerts/<int:step_id>/ack")
+@bp.post("/board/alerts/<id:step_id>/ack")
 @roles_required("lead", "admin")
 def acknowledge(step_id: int):
     """The first lead to acknowledge owns the alert; everyone sees who."""
@@ -266,7 +264,7 @@ def acknowledge(step_id: int):
     return hx_redirect(url_for("lone_working.outing", outing_id=step.outing_id))
 
 
-@bp.route("/out/<int:outing_id>", methods=["GET"])
+@bp.route("/out/<id:outing_id>", methods=["GET"])
 def outing(outing_id: int):
     """An outing's timeline, and the resolve form for leads."""
     outing = _outing_or_404(outing_id)
@@ -286,7 +284,7 @@ def outing(outing_id: int):
     )
 
 
-@bp.post("/out/<int:outing_id>/resolve")
+@bp.post("/out/<id:outing_id>/resolve")
 @roles_required("lead", "admin")
 def resolve(outing_id: int):
     """A lead resolves the outing with an outcome and a note."""
@@ -323,11 +321,13 @@ def resolve(outing_id: int):
 @roles_required("lead", "admin")
 def export():
     """A month of the unit's outings for activity statistics (no client names)."""
-    month = request.args.get("month", "")
-    try:
-        year, mon = (int(part) for part in month.split("-"))
-        date(year, mon, 1)
-    except ValueError:
+    month = request.args.get("month", "").strip()
+    if month:
+        try:
+            year, mon = clock.parse_month(month)
+        except ValueError as error:
+            abort(400, description=f"{error} ({clock.FIRST_YEAR} to {clock.LAST_YEAR}).")
+    else:
         today = clock.london_today()
         year, mon = today.year, today.month
     body = csv_export.month_csv(g.unit.id, year, mon)

@@ -13,22 +13,21 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    StringField,
-    TextAreaField,
-    TimeField,
-)
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clients.models import Client, ClientGoal
 from app.core import clock
-from app.core.forms import MultiCheckboxField
+from app.core.forms import (
+    DateField,
+    FlaskForm,
+    IdField,
+    IntegerField,
+    MultiCheckboxField,
+    TimeField,
+    coerce_id,
+)
 from app.notes import mohost
 from app.notes.models import (
     ACTIVITY_TYPES,
@@ -61,17 +60,15 @@ def _rating_choices() -> list[SelectChoice]:
 
 class NoteForm(FlaskForm):
     idempotency_key = HiddenField()
-    client_id = HiddenField()
-    outing_id = HiddenField()
+    client_id = IdField()
+    outing_id = IdField(invalid_message="This note refers to an outing that is not there")
     activity_date = DateField(
         "Date",
-        format="%Y-%m-%d",
         validators=[Optional()],
         invalid_value_message="Enter a real date for the activity",
     )
     activity_time = TimeField(
         "Start time",
-        format="%H:%M",
         validators=[Optional()],
         invalid_value_message="Enter a real time, like 14:30",
     )
@@ -95,7 +92,7 @@ class NoteForm(FlaskForm):
     )
     goal_ids = MultiCheckboxField(
         "OT goals addressed",
-        coerce=int,
+        coerce=coerce_id,
         validators=[Optional()],
         invalid_value_message="Choose goals from the client's list",
         invalid_choice_message="Choose goals from the client's list: one you chose is not on it",
@@ -157,8 +154,8 @@ class NoteForm(FlaskForm):
         self._check_client()
         self._check_lengths()
         self._combine_date_and_time()
+        self._check_duration()  # autosave too: an out-of-range number is never stored
         if self.mode in ("draft", "sign"):
-            self._check_duration()
             self._check_not_in_future()
         if self.mode == "sign":
             self._check_complete()
@@ -255,8 +252,7 @@ class NoteForm(FlaskForm):
         if ok("goal_ids"):
             data["goal_ids"] = list(self.goal_ids.data or [])
         data["ratings"] = self.ratings()
-        outing = (self.outing_id.data or "").strip()
-        data["outing_id"] = int(outing) if outing.isdigit() and len(outing) < 10 else None
+        data["outing_id"] = self.outing_id.data
         return data
 
 

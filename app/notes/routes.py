@@ -8,6 +8,7 @@ from app.auth.decorators import roles_required
 from app.clients.models import Client
 from app.clients.services import search
 from app.core import clock
+from app.core.forms import MAX_ID, parse_id_list, parse_int
 from app.core.htmx import hx_redirect, render, wants_fragment
 from app.extensions import db
 from app.notes import bp, chart, mohost, services
@@ -146,7 +147,7 @@ def _unit_clients() -> list[Client]:
     return search(g.unit.id)
 
 
-@bp.route("/<int:note_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:note_id>/edit", methods=["GET", "POST"])
 @roles_required(*WRITERS)
 def edit(note_id: int):
     """Carry on with a draft. A signed note cannot be edited, only amended."""
@@ -219,7 +220,7 @@ def autosave():
     return response
 
 
-@bp.post("/<int:note_id>/discard")
+@bp.post("/<id:note_id>/discard")
 @roles_required(*WRITERS)
 def discard(note_id: int):
     """Delete one's own draft (never a signed note)."""
@@ -239,10 +240,10 @@ def discard(note_id: int):
 @roles_required(*WRITERS)
 def from_outing():
     """One "Write note" link per client of a closed outing (``?clients=1,2&at=&place=&outing=``)."""
-    ids = services.parse_id_list(request.args.get("clients", ""))
+    ids = parse_id_list(request.args.get("clients", ""))
     clients = [c for c in (services.client_for(current_user, i) for i in ids) if c is not None]
     prefill = services.parse_prefill(request.args)
-    outing_id = int(prefill["outing_id"]) if "outing_id" in prefill else None
+    outing_id = prefill.get("outing_id")
     written = (
         services.notes_for_outing(current_user, outing_id, [c.id for c in clients])
         if outing_id
@@ -263,7 +264,7 @@ def from_outing():
 # --- reading -------------------------------------------------------------------------------
 
 
-@bp.get("/<int:note_id>")
+@bp.get("/<id:note_id>")
 def show(note_id: int):
     """One note as signed, with its amendments, countersignature and MOHOST ratings."""
     note = _note_or_404(note_id)
@@ -281,15 +282,12 @@ def show(note_id: int):
     )
 
 
-@bp.get("/client/<int:client_id>")
+@bp.get("/client/<id:client_id>")
 def client_notes(client_id: int):
     """A client's notes, newest first, with their MOHOST summary and charts. The client page
     loads this with htmx; "Show more" adds the next page (a link to a longer page without JS)."""
     client = _client_or_404(client_id)
-    try:
-        page = min(max(int(request.args.get("page", 1)), 1), 500)
-    except ValueError:
-        page = 1
+    page = min(parse_int(request.args.get("page", ""), 1, MAX_ID) or 1, 500)
     if wants_fragment() and page > 1:
         notes, has_more = services.client_notes(client, current_user, page, PER_PAGE)
         return render(
@@ -319,7 +317,7 @@ def client_notes(client_id: int):
 # --- after signing -------------------------------------------------------------------------
 
 
-@bp.route("/<int:note_id>/amend/<field>", methods=["GET", "POST"])
+@bp.route("/<id:note_id>/amend/<field>", methods=["GET", "POST"])
 def amend(note_id: int, field: str):
     """Change one part of a signed note, with a reason; what it said before stays visible."""
     note = _note_or_404(note_id)
@@ -353,7 +351,7 @@ def amend(note_id: int, field: str):
     )
 
 
-@bp.post("/<int:note_id>/countersign")
+@bp.post("/<id:note_id>/countersign")
 def countersign(note_id: int):
     """An OT or lead countersigns an assistant's signed note (never their own)."""
     note = _note_or_404(note_id)

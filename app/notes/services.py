@@ -16,6 +16,7 @@ from app.audit.services import record
 from app.auth.models import User
 from app.clients.models import Client, ClientGoal
 from app.core import clock
+from app.core.forms import parse_id
 from app.extensions import db
 from app.notes import mohost
 from app.notes.models import (
@@ -76,9 +77,8 @@ def find_by_key(key: str) -> Note | None:
 
 def client_for(user: User, client_id: Any) -> Client | None:
     """The client if the id is a client of a unit this person works in, else None."""
-    try:
-        client_id = int(client_id)
-    except (TypeError, ValueError):
+    client_id = parse_id(client_id)
+    if client_id is None:
         return None
     client = db.session.get(Client, client_id)
     if client is None or not user.can_access_unit(client.unit_id):
@@ -418,29 +418,17 @@ def parse_prefill(args: Mapping[str, str]) -> dict[str, Any]:
     raw_at = (args.get("at") or "").strip()[:40]
     if raw_at:
         try:
-            at = datetime.fromisoformat(raw_at.replace("Z", "+00:00"))
+            at = clock.parse_datetime(raw_at)
         except ValueError:
             at = None
-        if at is not None:
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=clock.LONDON)
-            if at <= clock.now():
-                local = clock.to_london(at)
-                data["activity_date"] = local.date()
-                data["activity_time"] = local.time().replace(second=0, microsecond=0)
+        if at is not None and at <= clock.now():
+            local = clock.to_london(at)
+            data["activity_date"] = local.date()
+            data["activity_time"] = local.time().replace(second=0, microsecond=0)
     place = (args.get("place") or "").strip()
     if place:
         data["place"] = place[:PLACE_LIMIT]
-    outing = (args.get("outing") or "").strip()
-    if outing.isdigit() and len(outing) < 10:
+    outing = parse_id(args.get("outing"))
+    if outing is not None:
         data["outing_id"] = outing
     return data
-
-
-def parse_id_list(value: str, limit: int = 20) -> list[int]:
-    ids = []
-    for part in (value or "").split(","):
-        part = part.strip()
-        if part.isdigit() and len(part) < 10 and int(part) not in ids:
-            ids.append(int(part))
-    return ids[:limit]
