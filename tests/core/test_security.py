@@ -136,7 +136,12 @@ def test_health_reports_503_when_the_watcher_heartbeat_is_stale(app, frozen_cloc
     frozen_clock.advance(seconds=2)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "ok", "watcher": "stale"}
+    assert response.get_json() == {
+        "status": "error",
+        "database": "ok",
+        "watcher": "stale",
+        "delivery": "ok",
+    }
 
 
 def test_health_reports_503_and_the_failing_part_when_the_database_is_unreachable(tmp_path):
