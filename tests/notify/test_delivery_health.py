@@ -1,7 +1,7 @@
 """/healthz and the board see delivery: a message stuck in the outbox, or a channel whose every
 recent attempt failed, is a 503 with the reason and a plain banner for leads."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from app.extensions import db
 from app.notify.channels import channels_from_config
