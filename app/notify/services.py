@@ -223,6 +223,7 @@ def run_sender(
     Never raises: a failed pass is logged and the loop goes on."""
     senders = senders or app.config.get("OUTBOX_SENDERS", DEFAULTS["OUTBOX_SENDERS"])
     running: set = set()
+    failures = 0
     with ThreadPoolExecutor(senders, thread_name_prefix="outbox") as pool:
         while not stop.is_set():
             try:
@@ -235,9 +236,14 @@ def run_sender(
                             running.add(pool.submit(_send_in_context, app, message, channels))
                     finally:
                         db.session.remove()
-            except Exception:  # the database may be down: keep trying
-                log.exception("outbox: claiming failed")
-                stop.wait(poll)
+                failures = 0
+            except Exception as error:  # the database may be down: keep trying, backing off
+                failures += 1
+                delay = min(poll * 2**failures, 30.0)
+                log.warning(
+                    "outbox: claiming failed (%s); retrying in %.1fs", type(error).__name__, delay
+                )
+                stop.wait(delay)
             if running:
                 done, running = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
                 for future in done:
