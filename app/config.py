@@ -36,6 +36,9 @@ def engine_options(url: str) -> dict:
     options: dict = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": 5}
+    elif url.startswith("sqlite"):
+        # Several processes write (web, watchers): wait for a lock up to 30 s rather than fail.
+        options["connect_args"] = {"timeout": 30}
     return options
 
 
@@ -109,6 +112,17 @@ def from_environment(instance_path: Path) -> dict:
         "LONE_WORKING_RESEND_MINUTES": int(env.get("LONE_WORKING_RESEND_MINUTES", "5")),
         "WATCHER_INTERVAL_SECONDS": float(env.get("WATCHER_INTERVAL_SECONDS", "5")),
         "WATCHER_BATCH": int(env.get("WATCHER_BATCH", "500")),
+        # The outbox: how long a sender's claim on a message lasts (a crashed sender's messages
+        # are retried after it), how many sends run at once, a channel's network timeout, and
+        # when /healthz and the board say texts are not going out (a message waiting longer
+        # than OUTBOX_STUCK_SECONDS, or a channel whose every attempt in the last
+        # OUTBOX_FAILING_MINUTES failed, at least OUTBOX_FAILING_ATTEMPTS of them).
+        "OUTBOX_CLAIM_SECONDS": int(env.get("OUTBOX_CLAIM_SECONDS", "30")),
+        "OUTBOX_SENDERS": int(env.get("OUTBOX_SENDERS", "4")),
+        "OUTBOX_SEND_TIMEOUT_SECONDS": float(env.get("OUTBOX_SEND_TIMEOUT_SECONDS", "10")),
+        "OUTBOX_STUCK_SECONDS": int(env.get("OUTBOX_STUCK_SECONDS", "120")),
+        "OUTBOX_FAILING_MINUTES": int(env.get("OUTBOX_FAILING_MINUTES", "5")),
+        "OUTBOX_FAILING_ATTEMPTS": int(env.get("OUTBOX_FAILING_ATTEMPTS", "3")),
         # Messages: GOV.UK Notify (SMS and email) and/or SMTP (email).
         "NOTIFY_API_KEY": env.get("NOTIFY_API_KEY", ""),
         "NOTIFY_BASE_URL": env.get("NOTIFY_BASE_URL", ""),

@@ -11,6 +11,7 @@ def setup(state) -> None:
     from app.config import ConfigError
     from app.lone_working import duty, escalation, ladder, outings
     from app.notify.channels import available_channels
+    from app.notify.services import delivery_status
 
     app = state.app
     app.extensions["lone_working_ladder"] = ladder.parse(app.config["LONE_WORKING_LADDER"])
@@ -20,6 +21,7 @@ def setup(state) -> None:
             "NOTIFY_SMS_TEMPLATE_ID, and/or SMTP_HOST."
         )
     app.extensions.setdefault("health_checks", {})["watcher"] = escalation.watcher_status
+    app.extensions["health_checks"]["delivery"] = delivery_status  # texts stuck or failing
     app.extensions.setdefault("idle_exemptions", []).append(outings.keeps_session_alive)
     app.extensions.setdefault("on_logout", []).append(duty.end_shift)
 

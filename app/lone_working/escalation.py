@@ -33,13 +33,16 @@ from app.lone_working.models import (
     WatcherHeartbeat,
 )
 from app.lone_working.planning import (
+    PANIC_REASONS,
     configured_channels,
     keeps_resending,
+    ladder,
     ladder_running,
     next_step_at,
     planned_steps,
     resend_interval,
 )
+from app.notify.models import BUDDY, EMERGENCY, LEADS, ROUTINE
 from app.notify.services import enqueue
 
 log = logging.getLogger("waypoint.lone_working")
@@ -123,6 +126,17 @@ def compose(outing: Outing, message: str, reason: str) -> str:
     )
 
 
+def priority(step: EscalationStep, names: list[str]) -> int:
+    """How urgent this step's messages are in the outbox: SOS, duress and the ladder's top step
+    (the emergency procedure) first, then leads, then the buddy, then the worker's own prompts."""
+    top = ladder()[-1].key
+    if step.reason in PANIC_REASONS or step.level == "sos" or step.step_key.endswith(f":{top}"):
+        return EMERGENCY
+    if {"leads_on_duty", "all_leads"} & set(names):
+        return LEADS
+    return BUDDY if "buddy" in names else ROUTINE
+
+
 def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: Cache) -> int:
     names = step.recipients.split(",") if step.recipients else []
     if send_no > 0 and ladder_exhausted(outing):
@@ -145,6 +159,7 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
         people = reachable(
             [u for u in _everyone(outing.unit_id, cache) if u.id not in out_now]
         ) or reachable([u for u in _trust_admins(cache) if u.id not in out_now])
+    urgency = priority(step, names)
     queued = 0
     for person in people:
         for channel, address in _addresses(person, channels):
@@ -157,6 +172,7 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
                 subject=subject,
                 body=body,
                 recipient_id=person.id,
+                priority=urgency,
             )
             queued += 1
     if not queued and channels:
@@ -214,16 +230,18 @@ def fire(
     """Take a step unless it was already taken; None when it was (by us or anyone else).
 
     The step row goes in with INSERT .. ON CONFLICT DO NOTHING on the unique (outing, step) key:
-    whoever inserts it has decided, and only they queue its messages.
+    whoever inserts it has decided, and only they queue its messages. ``now`` is the moment the
+    pass started (what is due); ``fired_at`` is the moment the row is written.
     """
+    written = clock.now()
     step = _insert_step(
         {
             "outing_id": outing.id,
             "step_key": key,
             "level": level,
             "reason": reason,
-            "fired_at": now,
-            "last_sent_at": now,
+            "fired_at": written,
+            "last_sent_at": written,
             "needs_ack": needs_ack,
             "silent": silent,
             "recipients": ",".join(recipients),
@@ -243,7 +261,7 @@ def fire(
     db.session.add(
         OutingEvent(
             outing_id=outing.id,
-            at=now,
+            at=written,
             kind="step",
             text=f"{level.upper()}: {message}",
             data={"step": key, "reason": reason, "messages": queued, "silent": silent},

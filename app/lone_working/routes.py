@@ -21,6 +21,7 @@ from app.lone_working.forms import (
     WelfareUpdateForm,
 )
 from app.lone_working.models import EscalationStep, Outing
+from app.notify.services import delivery_status
 
 STOP_POLLING = 286  # htmx stops polling on this status
 
@@ -239,6 +240,7 @@ def board():
         now=clock.now(),
         levels={o.id: planning.level(o) for o in visible},
         watcher=escalation.watcher_status(),
+        delivery=delivery_status(),
         channels=planning.configured_channels(),
         problems=whereabouts.delivery_problems(g.unit.id),
         leads_on_duty=duty.on_duty(g.unit.id, ("lead",)),

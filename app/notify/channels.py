@@ -5,7 +5,14 @@ import ssl
 from email.message import EmailMessage
 from typing import Protocol
 
-from app.notify.models import OutboxMessage
+
+class Sendable(Protocol):
+    """What a channel reads from a message (a claimed outbox row)."""
+
+    id: int
+    address: str
+    subject: str
+    body: str
 
 
 class DeliveryError(Exception):
@@ -17,7 +24,13 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
-    def send(self, message: OutboxMessage) -> str: ...
+    def send(self, message: Sendable) -> str: ...
+
+
+def send_timeout(config: dict) -> float:
+    """Seconds a channel waits on the network per step (connect, read): a hung provider costs
+    one sender thread this long, never the ladder."""
+    return float(config.get("OUTBOX_SEND_TIMEOUT_SECONDS") or 10)
 
 
 class SmtpEmail:
@@ -30,9 +43,9 @@ class SmtpEmail:
         self.password = config.get("SMTP_PASSWORD") or ""
         self.starttls = bool(config.get("SMTP_STARTTLS"))
         self.sender = config.get("SMTP_FROM") or "waypoint@localhost"
-        self.timeout = float(config.get("SMTP_TIMEOUT") or 10)
+        self.timeout = float(config.get("SMTP_TIMEOUT") or send_timeout(config))
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: Sendable) -> str:
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.address
@@ -63,16 +76,18 @@ class NotifyChannel:
 
         base_url = config.get("NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk"
         self.client = NotificationsAPIClient(
-            config["NOTIFY_API_KEY"], base_url=base_url, timeout=10
+            config["NOTIFY_API_KEY"], base_url=base_url, timeout=send_timeout(config)
         )
         self.kind = kind
         self.template_id = config[
             "NOTIFY_SMS_TEMPLATE_ID" if kind == "sms" else "NOTIFY_EMAIL_TEMPLATE_ID"
         ]
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: Sendable) -> str:
         from notifications_python_client.errors import APIError
 
+        # Stable per message: a resend after a crash carries the same reference, so Notify's
+        # records show a duplicate for what it is.
         reference = f"waypoint-outbox-{message.id}"
         try:
             if self.kind == "sms":

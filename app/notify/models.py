@@ -11,10 +11,16 @@ from app.extensions import db
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
+# Sending order, most urgent first: a feature says how urgent its message is when it queues it.
+EMERGENCY, LEADS, BUDDY, ROUTINE = 0, 1, 2, 3
+
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_order", "priority", "next_attempt_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The decision this message belongs to, e.g. "outing:12:step:buddy:user:3:sms". Unique, so a
@@ -29,6 +35,10 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
+    priority: Mapped[int] = mapped_column(default=ROUTINE, server_default="3")
+    # Who holds the claim: a sender records its result only while the token is still its own.
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,26 +1,50 @@
-"""Queue messages in the outbox and deliver them with retries and backoff.
+"""Queue messages in the outbox and deliver them with retries and backoff, most urgent first.
 
 Queuing happens in the same transaction as the decision that needs the message, so a crash
-loses neither. Delivery claims rows first (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
-senders never take the same row), sends, then records the result. A sender that dies mid-send
-leaves its rows claimed; once the claim lapses they are tried again.
+loses neither. Delivery claims a row with one conditional UPDATE (the row must still be due, so
+of two senders only one gets it back), sends, then records the result only while its claim token
+is still on the row. A sender that dies mid-send leaves its row claimed; once the short claim
+window lapses the row is tried again. Delivery is at-least-once: a sender killed after the
+provider accepted a message but before the result was written sends that message again, with the
+same reference (``waypoint-outbox-<id>``) so the duplicate can be traced.
+
+``run_sender`` is the watcher's sending loop: it runs in its own thread, apart from the ladder,
+and keeps up to ``OUTBOX_SENDERS`` sends going at once.
 """
 
 import logging
+import secrets
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import and_, func, or_, select, update
 
 from app.core import clock
 from app.extensions import db
 from app.notify.channels import Channel, DeliveryError
-from app.notify.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from app.notify.models import FAILED, PENDING, ROUTINE, SENDING, SENT, OutboxMessage
 
 log = logging.getLogger("waypoint.notify")
 
 MAX_ATTEMPTS = 8
-CLAIM_SECONDS = 120
+DEFAULTS = {
+    # Well under the lone-working resend interval (5 min), well over a send's timeout (10 s).
+    "OUTBOX_CLAIM_SECONDS": 30,
+    "OUTBOX_SENDERS": 4,
+    "OUTBOX_STUCK_SECONDS": 120,
+    "OUTBOX_FAILING_MINUTES": 5,
+    "OUTBOX_FAILING_ATTEMPTS": 3,
+}
+
+
+def setting(name: str):
+    if has_app_context():
+        return current_app.config.get(name, DEFAULTS[name])
+    return DEFAULTS[name]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -38,8 +62,11 @@ def enqueue(
     body: str,
     subject: str = "",
     recipient_id: int | None = None,
+    priority: int = ROUTINE,
 ) -> OutboxMessage:
-    """Add a message to the current transaction (the caller commits with its decision)."""
+    """Add a message to the current transaction (the caller commits with its decision).
+
+    ``priority``: EMERGENCY, LEADS, BUDDY or ROUTINE (app.notify.models); lower goes first."""
     message = OutboxMessage(
         dedupe_key=dedupe_key,
         topic=topic,
@@ -49,6 +76,7 @@ def enqueue(
         subject=subject,
         body=body,
         recipient_id=recipient_id,
+        priority=priority,
         status=PENDING,
         next_attempt_at=clock.now(),
     )
@@ -56,68 +84,213 @@ def enqueue(
     return message
 
 
-def _claim(now: datetime, limit: int) -> list[int]:
-    due = or_(
+@dataclass(frozen=True)
+class Claimed:
+    """A message this sender holds: what a channel needs, and the token that proves the claim."""
+
+    id: int
+    channel: str
+    address: str
+    subject: str
+    body: str
+    attempts: int
+    token: str
+
+
+def _due(now: datetime):
+    return or_(
         and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
     )
-    # SMS first: it is what reaches a person on the move.
-    query = (
-        select(OutboxMessage)
-        .where(due)
-        .order_by(OutboxMessage.channel.desc(), OutboxMessage.id)
-        .limit(limit)
+
+
+def claim(now: datetime) -> Claimed | None:
+    """Claim the most urgent due message, or None when nothing is due (or others won it).
+
+    One conditional UPDATE decides: it re-checks that the row is still due, so when two senders
+    pick the same row only one updates it, and ``attempts`` is counted in SQL, not in Python.
+    PostgreSQL picks the candidate with SKIP LOCKED so senders spread over different rows."""
+    candidate = (
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.priority, OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
     )
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = db.session.scalars(query).all()
-    for row in rows:
-        row.status = SENDING
-        row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
-        row.attempts += 1
-    ids = [row.id for row in rows]
+        candidate = candidate.with_for_update(skip_locked=True)
+    token = secrets.token_hex(16)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == candidate.scalar_subquery(), _due(now))
+        .values(
+            status=SENDING,
+            claimed_until=now + timedelta(seconds=setting("OUTBOX_CLAIM_SECONDS")),
+            attempts=OutboxMessage.attempts + 1,
+            claim_token=token,
+            last_attempt_at=now,
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.address,
+            OutboxMessage.subject,
+            OutboxMessage.body,
+            OutboxMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(statement).all()
     db.session.commit()
-    return ids
+    if len(rows) != 1:
+        return None
+    return Claimed(*rows[0], token=token)
+
+
+def send_claimed(message: Claimed, channels: dict[str, Channel]) -> str:
+    """Send one claimed message (no transaction is open meanwhile) and record the outcome while
+    the claim is still ours. Returns the outcome: sent, pending (to retry) or failed."""
+    channel = channels.get(message.channel)
+    values: dict = {"claimed_until": None, "claim_token": None}
+    try:
+        if channel is None:
+            raise DeliveryError(f"no {message.channel} channel is configured", permanent=True)
+        reference = channel.send(message)[:120]
+    except DeliveryError as error:
+        values["last_error"] = str(error)[:500]
+        if error.permanent or message.attempts >= MAX_ATTEMPTS:
+            values["status"] = FAILED
+        else:
+            values["status"] = PENDING
+            values["next_attempt_at"] = clock.now() + backoff(message.attempts)
+        log.warning(
+            "outbox %s via %s attempt %s failed: %s",
+            message.id,
+            message.channel,
+            message.attempts,
+            type(error).__name__,
+        )
+    else:
+        values.update(status=SENT, sent_at=clock.now(), last_error="", provider_ref=reference)
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == message.token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        log.warning(
+            "outbox %s: the claim lapsed during the send; another sender has it", message.id
+        )
+    return values["status"]
 
 
 def deliver_due(
     channels: dict[str, Channel], limit: int = 50, budget_seconds: float = 20.0
 ) -> dict[str, int]:
-    """Send what is due, one claimed message at a time (so no claim outlives its send), for at
-    most ``budget_seconds`` so the ladder is not kept waiting; returns counts by outcome."""
+    """Send what is due, one message at a time in this thread, most urgent first, for at most
+    ``budget_seconds``; returns counts by outcome. (Tests and one-off runs; the watcher sends
+    from ``run_sender``.)"""
     counts = {SENT: 0, PENDING: 0, FAILED: 0}
     started = time.monotonic()
     for _ in range(limit):
         if time.monotonic() - started > budget_seconds:
             break
-        claimed = _claim(clock.now(), 1)
-        if not claimed:
+        message = claim(clock.now())
+        if message is None:
             break
-        message = db.session.get(OutboxMessage, claimed[0])
-        channel = channels.get(message.channel)
-        try:
-            if channel is None:
-                raise DeliveryError(f"no {message.channel} channel is configured", permanent=True)
-            message.provider_ref = channel.send(message)[:120]
-        except DeliveryError as error:
-            message.last_error = str(error)[:500]
-            if error.permanent or message.attempts >= MAX_ATTEMPTS:
-                message.status = FAILED
-            else:
-                message.status = PENDING
-                message.next_attempt_at = clock.now() + backoff(message.attempts)
-            log.warning(
-                "outbox %s via %s attempt %s failed: %s",
-                message.id,
-                message.channel,
-                message.attempts,
-                type(error).__name__,
-            )
-        else:
-            message.status = SENT
-            message.sent_at = clock.now()
-            message.last_error = ""
-        message.claimed_until = None
-        counts[message.status] += 1
-        db.session.commit()
+        counts[send_claimed(message, channels)] += 1
     return counts
+
+
+def _send_in_context(app: Flask, message: Claimed, channels: dict[str, Channel]) -> str:
+    with app.app_context():
+        try:
+            return send_claimed(message, channels)
+        finally:
+            db.session.remove()
+
+
+def run_sender(
+    app: Flask,
+    channels: dict[str, Channel],
+    stop: threading.Event,
+    senders: int | None = None,
+    poll: float = 0.5,
+) -> None:
+    """Send the outbox until ``stop`` is set: up to ``senders`` sends at once, each in its own
+    thread with its own database session; a slot that frees takes the most urgent due message.
+    Never raises: a failed pass is logged and the loop goes on."""
+    senders = senders or app.config.get("OUTBOX_SENDERS", DEFAULTS["OUTBOX_SENDERS"])
+    running: set = set()
+    failures = 0
+    with ThreadPoolExecutor(senders, thread_name_prefix="outbox") as pool:
+        while not stop.is_set():
+            try:
+                with app.app_context():
+                    try:
+                        while len(running) < senders:
+                            message = claim(clock.now())
+                            if message is None:
+                                break
+                            running.add(pool.submit(_send_in_context, app, message, channels))
+                    finally:
+                        db.session.remove()
+                failures = 0
+            except Exception as error:  # the database may be down: keep trying, backing off
+                failures += 1
+                delay = min(poll * 2**failures, 30.0)
+                log.warning(
+                    "outbox: claiming failed (%s); retrying in %.1fs", type(error).__name__, delay
+                )
+                stop.wait(delay)
+            if running:
+                done, running = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future.exception() is not None:
+                        log.error("outbox: a send failed: %r", future.exception())
+            else:
+                stop.wait(poll)
+        wait(running)
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+def delivery_status(now: datetime | None = None) -> str:
+    """'ok', or why messages are not going out: a message waiting longer than
+    OUTBOX_STUCK_SECONDS, or a channel whose every attempt in the last OUTBOX_FAILING_MINUTES
+    failed (at least OUTBOX_FAILING_ATTEMPTS of them)."""
+    now = now or clock.now()
+    oldest = db.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status.in_((PENDING, SENDING))
+        )
+    )
+    waited = (now - oldest).total_seconds() if oldest is not None else 0
+    if waited > setting("OUTBOX_STUCK_SECONDS"):
+        return f"messages not going out: the oldest has waited {int(waited // 60)} min"
+    since = now - timedelta(minutes=setting("OUTBOX_FAILING_MINUTES"))
+    failed = dict(
+        db.session.execute(
+            select(OutboxMessage.channel, func.count())
+            .where(
+                OutboxMessage.last_attempt_at >= since,
+                OutboxMessage.status.in_((PENDING, FAILED)),
+                OutboxMessage.last_error != "",
+            )
+            .group_by(OutboxMessage.channel)
+        ).all()
+    )
+    sent = dict(
+        db.session.execute(
+            select(OutboxMessage.channel, func.count())
+            .where(OutboxMessage.status == SENT, OutboxMessage.sent_at >= since)
+            .group_by(OutboxMessage.channel)
+        ).all()
+    )
+    for channel in sorted(failed):
+        if failed[channel] >= setting("OUTBOX_FAILING_ATTEMPTS") and not sent.get(channel):
+            minutes = setting("OUTBOX_FAILING_MINUTES")
+            return f"{channel} failing: every attempt in the last {minutes} min failed"
+    return "ok"

@@ -113,7 +113,12 @@ def test_production_sets_secure_cookies_and_hsts(monkeypatch, app):
 def test_health_reports_ok_with_the_database_up_and_the_watcher_beating(app, watcher_alive):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "watcher": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "watcher": "ok",
+        "delivery": "ok",
+    }
 
 
 def test_health_reports_503_when_the_watcher_heartbeat_is_stale(app, frozen_clock):
@@ -131,7 +136,12 @@ def test_health_reports_503_when_the_watcher_heartbeat_is_stale(app, frozen_cloc
     frozen_clock.advance(seconds=2)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "ok", "watcher": "stale"}
+    assert response.get_json() == {
+        "status": "error",
+        "database": "ok",
+        "watcher": "stale",
+        "delivery": "ok",
+    }
 
 
 def test_health_reports_503_and_the_failing_part_when_the_database_is_unreachable(tmp_path):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.notify.channels import channels_from_config
 from app.notify.models import OutboxMessage
-from app.notify.services import deliver_due, enqueue
+from app.notify.services import claim, deliver_due, enqueue
 from tests.fakes import SECRET, SERVICE_ID
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -135,14 +135,14 @@ def test_a_sender_that_died_mid_send_leaves_the_row_to_be_tried_again(
     frozen_clock(T0)
     _queue(app, "email", "lead@example.com")
     with app.app_context():
-        from app.notify.services import _claim
-
-        assert len(_claim(T0, 10)) == 1  # claimed, then the process "crashed"
+        assert claim(T0) is not None  # claimed, then the process "crashed"
         db.session.remove()
+    frozen_clock.advance(seconds=29)
     assert _deliver(app)["sent"] == 0  # still claimed by the dead sender
-    frozen_clock.advance(minutes=3)
+    frozen_clock.advance(seconds=2)  # the 30 s claim lapsed: well before a 5-minute resend
     assert _deliver(app)["sent"] == 1
     assert len(smtp_server.messages) == 1
+    assert _rows(app)[0].attempts == 2
 
 
 def test_the_same_decision_cannot_queue_a_message_twice(app):
@@ -162,15 +162,31 @@ def test_the_same_decision_cannot_queue_a_message_twice(app):
         db.session.commit()
 
 
-def test_sms_goes_before_email_when_both_are_waiting(
+def test_an_emergency_goes_before_routine_messages_queued_earlier(
     app, delivery_config, smtp_server, notify_server, frozen_clock
 ):
+    from app.notify.models import EMERGENCY, LEADS
+
     frozen_clock(T0)
-    _queue(app, "email", "lead@example.com")
-    _queue(app, "sms", "07700 900123")
+    _queue(app, "sms", "07700 900123", n=3)  # routine: the worker's own prompts
     with app.app_context():
-        deliver_due(channels_from_config(app.config), limit=1)
-    assert len(notify_server.requests) == 1 and smtp_server.messages == []
+        for key, priority, address in (
+            ("lead", LEADS, "lead@example.com"),
+            ("sos", EMERGENCY, "all@example.com"),
+        ):
+            enqueue(
+                dedupe_key=f"test:{key}",
+                topic="test",
+                topic_id=1,
+                channel="email",
+                address=address,
+                body=f"{key} alert",
+                priority=priority,
+            )
+        db.session.commit()
+        deliver_due(channels_from_config(app.config), limit=2)
+    assert [m["to"] for m in smtp_server.messages] == [["all@example.com"], ["lead@example.com"]]
+    assert notify_server.requests == []
 
 
 def test_delivery_stops_when_its_time_budget_is_spent(app, delivery_config, frozen_clock):
@@ -179,3 +195,47 @@ def test_delivery_stops_when_its_time_budget_is_spent(app, delivery_config, froz
     with app.app_context():
         counts = deliver_due(channels_from_config(app.config), budget_seconds=0)
     assert sum(counts.values()) <= 1
+
+
+def test_a_message_sent_again_after_a_crash_carries_the_same_reference(
+    app, delivery_config, smtp_server, notify_server, frozen_clock
+):
+    """At-least-once: a sender killed after the provider took a message, before it recorded
+    that, leaves the message to be sent again; both copies carry the same reference."""
+    frozen_clock(T0)
+    _queue(app, "sms", "07700 900123")
+    _queue(app, "email", "lead@example.com")
+    channels = channels_from_config(app.config)
+    with app.app_context():
+        for _ in range(2):  # each is claimed and handed to the provider, then the sender dies
+            message = claim(T0)
+            channels[message.channel].send(message)
+        db.session.remove()
+    frozen_clock.advance(seconds=31)
+    assert _deliver(app)["sent"] == 2
+    sms_id, email_id = (row.id for row in _rows(app))
+    assert [r["body"]["reference"] for r in notify_server.requests] == [
+        f"waypoint-outbox-{sms_id}"
+    ] * 2
+    ids = [m["body"].split("Message-ID: ")[1].split()[0] for m in smtp_server.messages]
+    assert ids == [f"<waypoint-outbox-{email_id}@waypoint>"] * 2
+
+
+def test_a_claim_is_won_once_and_a_lapsed_claim_cannot_record_its_result(app, frozen_clock):
+    """The claim is one conditional UPDATE: a second claim of a claimed row gets nothing; once
+    the claim lapses another sender takes it over, and the first sender's late result is not
+    written over the new claim."""
+    from app.notify.services import send_claimed
+
+    frozen_clock(T0)
+    _queue(app, "email", "lead@example.com")
+    with app.app_context():
+        first = claim(T0)
+        assert first is not None and first.attempts == 1
+        assert claim(T0 + timedelta(seconds=29)) is None
+        again = claim(T0 + timedelta(seconds=31))
+        assert again is not None and again.token != first.token and again.attempts == 2
+        send_claimed(first, {})  # the first sender comes back late with a failure
+        db.session.remove()
+    row = _rows(app)[0]
+    assert (row.status, row.claim_token, row.last_error) == ("sending", again.token, "")

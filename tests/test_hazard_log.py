@@ -1,0 +1,73 @@
+"""The hazard log names the tests that prove each control: every named test must exist, so
+evidence cannot be renamed or deleted without the log changing with it."""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG = ROOT / "docs" / "safety" / "hazard-log.md"
+HAZARDS = (
+    "An overdue worker is not escalated",
+    "An escalation is late",
+    "An alert is sent twice",
+    "An SOS is not seen or not acknowledged",
+    "A due time the worker did not mean",
+    "A dead channel goes unnoticed",
+    "A dead watcher goes unnoticed",
+    "A lead is locked out",
+)
+NAMED = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
+
+
+def defined_tests(path: Path) -> set[str]:
+    """The test functions a file defines (module level or in a Test class), read by AST."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names |= {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+    return {n for n in names if n.startswith("test")}
+
+
+def sections(text: str) -> dict[str, str]:
+    parts = re.split(r"^## (LW-\d+ .+)$", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_every_test_the_hazard_log_names_exists():
+    named = NAMED.findall(LOG.read_text())
+    assert len(named) >= 40
+    missing = [
+        f"{file}::{name}"
+        for file, name in named
+        if not (ROOT / file).is_file() or name not in defined_tests(ROOT / file)
+    ]
+    assert missing == []
+
+
+def test_every_lone_working_hazard_has_causes_controls_tests_and_a_residual_risk():
+    found = sections(LOG.read_text())
+    for hazard in HAZARDS:
+        title = next((t for t in found if hazard in t), None)
+        assert title is not None, f"no section for {hazard!r}"
+        body = found[title]
+        for heading in (
+            "**Causes.**",
+            "**Controls in the code.**",
+            "**Tests.**",
+            "**Residual risk.**",
+        ):
+            assert heading in body, f"{title}: no {heading}"
+        assert NAMED.search(body), f"{title}: names no test"
+
+
+def test_the_check_finds_a_missing_test(tmp_path):
+    sample = tmp_path / "test_sample.py"
+    sample.write_text(
+        "def test_here():\n    pass\n\nclass TestBox:\n    def test_inside(self):\n        pass\n"
+    )
+    assert defined_tests(sample) == {"test_here", "test_inside"}
+    assert "test_gone" not in defined_tests(sample)
