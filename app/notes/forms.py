@@ -30,6 +30,7 @@ from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.core.forms import MultiCheckboxField
 from app.notes import mohost
+from app.notes.services import OUTING_MESSAGE, outing_had_client
 from app.notes.models import (
     ACTIVITY_TYPES,
     AMENDABLE,
@@ -156,6 +157,7 @@ class NoteForm(FlaskForm):
         self._check_key()
         self._check_client()
         self._check_lengths()
+        self._check_outing()
         self._combine_date_and_time()
         if self.mode in ("draft", "sign"):
             self._check_duration()
@@ -176,6 +178,18 @@ class NoteForm(FlaskForm):
             self.client_id.errors = [
                 "The client was not found. Go back to the client's page and start the note there"
             ]
+
+    def _check_outing(self) -> None:
+        """An outing link must be an outing this client was on, in their unit (issue 13 item 8).
+        A bad one is dropped from the form, so saving again keeps the note without it."""
+        outing = (self.outing_id.data or "").strip()
+        if not outing or self.client is None:
+            return
+        if not (outing.isascii() and outing.isdigit() and len(outing) < 10) or not (
+            outing_had_client(int(outing), self.client)
+        ):
+            self.outing_id.errors = [OUTING_MESSAGE.format(initials=self.client.initials)]
+            self.outing_id.data = ""
 
     def _check_lengths(self) -> None:
         limits = {"place": ("Place", PLACE_LIMIT), **TEXT_FIELDS}
@@ -256,7 +270,8 @@ class NoteForm(FlaskForm):
             data["goal_ids"] = list(self.goal_ids.data or [])
         data["ratings"] = self.ratings()
         outing = (self.outing_id.data or "").strip()
-        data["outing_id"] = int(outing) if outing.isdigit() and len(outing) < 10 else None
+        ok_outing = ok("outing_id") and outing.isascii() and outing.isdigit() and len(outing) < 10
+        data["outing_id"] = int(outing) if ok_outing else None
         return data
 
 

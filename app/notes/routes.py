@@ -20,7 +20,7 @@ from app.notes.forms import (
     form_data_from_note,
 )
 from app.notes.models import AMENDABLE, Note
-from app.notes.services import WRITERS, NoteRefused
+from app.notes.services import READERS, WRITERS, NoteRefused
 
 PER_PAGE = 10
 
@@ -138,6 +138,8 @@ def new():
         "activity_date": clock.london_today(),
         **services.parse_prefill(request.args),
     }
+    if "outing_id" in data and not services.outing_had_client(int(data["outing_id"]), client):
+        del data["outing_id"]  # not an outing this client was on: the note is not linked
     form = NoteForm(formdata=None, data=data, client=client, goals=services.goal_choices(client))
     return _form_page(form, client, None)
 
@@ -264,6 +266,7 @@ def from_outing():
 
 
 @bp.get("/<int:note_id>")
+@roles_required(*READERS)
 def show(note_id: int):
     """One note as signed, with its amendments, countersignature and MOHOST ratings."""
     note = _note_or_404(note_id)
@@ -282,6 +285,7 @@ def show(note_id: int):
 
 
 @bp.get("/client/<int:client_id>")
+@roles_required(*READERS)
 def client_notes(client_id: int):
     """A client's notes, newest first, with their MOHOST summary and charts. The client page
     loads this with htmx; "Show more" adds the next page (a link to a longer page without JS)."""
@@ -320,6 +324,7 @@ def client_notes(client_id: int):
 
 
 @bp.route("/<int:note_id>/amend/<field>", methods=["GET", "POST"])
+@roles_required(*READERS)
 def amend(note_id: int, field: str):
     """Change one part of a signed note, with a reason; what it said before stays visible."""
     note = _note_or_404(note_id)
@@ -354,6 +359,7 @@ def amend(note_id: int, field: str):
 
 
 @bp.post("/<int:note_id>/countersign")
+@roles_required(*READERS)
 def countersign(note_id: int):
     """An OT or lead countersigns an assistant's signed note (never their own)."""
     note = _note_or_404(note_id)

@@ -30,6 +30,10 @@ from app.notes.models import (
 )
 
 WRITERS = ("ot", "assistant", "lead")
+# Who may read clinical text. Roles are single-valued (admin, lead, ot, assistant), so an admin
+# never "also holds a clinical role": admins manage accounts and units and see no notes at all
+# (least privilege, issue 13 item 14). A clinician who also administers needs a clinical account.
+READERS = WRITERS
 COUNTERSIGNERS = ("ot", "lead")
 NEEDS_COUNTERSIGNATURE = ("assistant",)
 AMENDERS = ("lead",)  # besides the note's own author
@@ -80,6 +84,8 @@ def client_for(user: User, client_id: Any) -> Client | None:
         client_id = int(client_id)
     except (TypeError, ValueError):
         return None
+    if not user.has_role(*READERS):
+        return None
     client = db.session.get(Client, client_id)
     if client is None or not user.can_access_unit(client.unit_id):
         return None
@@ -88,12 +94,47 @@ def client_for(user: User, client_id: Any) -> Client | None:
 
 def visible_note(user: User, note_id: int) -> Note | None:
     """A note this person may read: any signed note of their units, and their own drafts."""
+    if not user.has_role(*READERS):
+        return None
     note = db.session.get(Note, note_id)
     if note is None or not user.can_access_unit(note.client.unit_id):
         return None
     if not note.is_signed and note.author_id != user.id:
         return None
     return note
+
+
+def outing_had_client(outing_id: int, client: Client) -> bool:
+    """True if the client was on this lone-working outing and it belongs to the client's unit.
+
+    Notes must not import lone working's Python (features do not import each other), yet a
+    note's outing has to be a real one. The check therefore reads lone working's two tables by
+    name from the shared metadata: the database, not the other feature's code, is the contract.
+    A foreign key would say "exists" but not "this client, this unit"; a core helper would put
+    a lone-working fact in core for one caller. If the tables are missing, nothing matches.
+    """
+    tables = db.metadata.tables
+    if "outing_clients" not in tables or "outings" not in tables:
+        return False
+    links, outings = tables["outing_clients"], tables["outings"]
+    if not 0 < outing_id < 2**31:
+        return False
+    found = db.session.execute(
+        select(links.c.outing_id)
+        .join(outings, outings.c.id == links.c.outing_id)
+        .where(
+            links.c.outing_id == outing_id,
+            links.c.client_id == client.id,
+            outings.c.unit_id == client.unit_id,
+        )
+    ).first()
+    return found is not None
+
+
+OUTING_MESSAGE = (
+    "The outing this note was started from is not one {initials} was on in this unit, so the "
+    "note is not linked to it. Everything you typed is kept: save or sign again"
+)
 
 
 def goal_choices(client: Client, note: Note | None = None) -> list[ClientGoal]:
@@ -171,6 +212,8 @@ def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
         if name in data:
             setattr(note, name, data[name])
     if data.get("outing_id") is not None and note.outing_id is None:
+        if not outing_had_client(data["outing_id"], client):
+            raise NoteRefused(OUTING_MESSAGE.format(initials=client.initials), 422)
         note.outing_id = data["outing_id"]
     if "goal_ids" in data:
         wanted = set(data["goal_ids"])
@@ -432,7 +475,7 @@ def parse_prefill(args: Mapping[str, str]) -> dict[str, Any]:
     if place:
         data["place"] = place[:PLACE_LIMIT]
     outing = (args.get("outing") or "").strip()
-    if outing.isdigit() and len(outing) < 10:
+    if outing.isascii() and outing.isdigit() and len(outing) < 10:
         data["outing_id"] = outing
     return data
 
@@ -441,6 +484,6 @@ def parse_id_list(value: str, limit: int = 20) -> list[int]:
     ids = []
     for part in (value or "").split(","):
         part = part.strip()
-        if part.isdigit() and len(part) < 10 and int(part) not in ids:
+        if part.isascii() and part.isdigit() and len(part) < 10 and int(part) not in ids:
             ids.append(int(part))
     return ids[:limit]

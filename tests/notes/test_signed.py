@@ -193,12 +193,16 @@ def test_only_the_author_or_a_lead_may_amend(
     client = make_client("AB")
     author = make_user("assistant")
     note_id = make_note(author, client)
-    for role in ("ot", "assistant", "admin"):
+    for role in ("ot", "assistant"):
         other = browser_for(make_user(role))
         response = amend(other, note_id, "risks", "Changed by someone else.")
         assert response.status_code == 403, role
         assert "Only the person who wrote this note, or a lead OT" in soup(response).get_text()
         assert soup(other.get(f"/notes/{note_id}")).select_one(".app-note-part__action") is None
+    # An admin reads no notes at all (issue 13 item 14), so cannot amend one either.
+    admin = browser_for(make_user("admin"))
+    assert amend(admin, note_id, "risks", "Changed by an admin.").status_code == 403
+    assert admin.get(f"/notes/{note_id}").status_code == 403
     lead = browser_for(make_user("lead"))
     assert amend(lead, note_id, "risks", "Added by the lead.").status_code == 303
     assert len(load(app, note_id).amendments) == 1
