@@ -30,7 +30,6 @@ from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.core.forms import MultiCheckboxField
 from app.notes import mohost
-from app.notes.services import OUTING_MESSAGE, outing_had_client
 from app.notes.models import (
     ACTIVITY_TYPES,
     AMENDABLE,
@@ -38,6 +37,7 @@ from app.notes.models import (
     PLACE_LIMIT,
     TEXT_FIELDS,
 )
+from app.notes.services import OUTING_MESSAGE, outing_had_client
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MAX_DURATION = 12 * 60
