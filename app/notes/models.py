@@ -146,6 +146,11 @@ class Note(db.Model):
         order_by="NoteAmendment.signed_at, NoteAmendment.id",
         lazy="selectin",
     )
+    # Every countersignature ever given, oldest first. The countersigned_* columns above hold
+    # the one that stands now; an assistant's amendment clears them, never these rows.
+    countersignatures: Mapped[list["NoteCountersignature"]] = relationship(
+        order_by="NoteCountersignature.at, NoteCountersignature.id", lazy="selectin"
+    )
 
     @property
     def is_signed(self) -> bool:
@@ -225,6 +230,22 @@ class NoteAmendment(db.Model):
         return f"<NoteAmendment {self.id} note={self.note_id} field={self.field}>"
 
 
+class NoteCountersignature(db.Model):
+    """One countersignature of a note, kept after an amendment has asked for a new one."""
+
+    __tablename__ = "note_countersignatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id"), index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    by_name: Mapped[str] = mapped_column(String(120))
+    role_label: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def __repr__(self) -> str:
+        return f"<NoteCountersignature {self.id} note={self.note_id}>"
+
+
 class SignedNoteError(RuntimeError):
     """Something tried to change what a signed note says."""
 
@@ -263,10 +284,12 @@ def _refuse_changing_signed_ratings(mapper, connection, target: NoteRating) -> N
 
 
 @event.listens_for(NoteAmendment, "before_update")
+@event.listens_for(NoteCountersignature, "before_update")
 def _refuse_changing_amendments(mapper, connection, target) -> None:
-    raise SignedNoteError("amendments are append-only")
+    raise SignedNoteError("amendments and countersignatures are append-only")
 
 
 @event.listens_for(NoteAmendment, "before_delete")
+@event.listens_for(NoteCountersignature, "before_delete")
 def _refuse_deleting_amendments(mapper, connection, target) -> None:
-    raise SignedNoteError("amendments are append-only")
+    raise SignedNoteError("amendments and countersignatures are append-only")

@@ -320,6 +320,20 @@ def client_notes(client_id: int):
     )
 
 
+@bp.get("/countersign")
+@roles_required("lead")
+def countersign_queue():
+    """A lead's "Waiting for your countersignature": assistants' notes in their units, oldest
+    first. Home loads this fragment by URL (areas compose in the browser)."""
+    notes, count = services.waiting_for_countersignature(current_user)
+    return render(
+        "notes/countersign_queue.html",
+        "notes/_countersign_queue.html",
+        notes=notes,
+        count=count,
+    )
+
+
 # --- after signing -------------------------------------------------------------------------
 
 

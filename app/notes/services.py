@@ -26,6 +26,7 @@ from app.notes.models import (
     TEXT_FIELDS,
     Note,
     NoteAmendment,
+    NoteCountersignature,
     NoteRating,
 )
 
@@ -311,6 +312,14 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
         signed_at=clock.now(),
     )
     db.session.add(amendment)
+    # What an assistant changes after a countersignature has not been countersigned: the note
+    # waits for an OT or lead again. The earlier countersignature stays in its own row.
+    withdrawn = note.countersigned_at is not None and actor.has_role(*NEEDS_COUNTERSIGNATURE)
+    if withdrawn:
+        note.countersigned_at = None
+        note.countersigned_by_id = None
+        note.countersigned_by_name = ""
+        note.countersigned_role_label = ""
     db.session.flush()
     db.session.refresh(note, ["amendments"])
     record(
@@ -319,7 +328,12 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
         note.id,
         actor=actor,
         unit_id=note.client.unit_id,
-        extra={"client_id": note.client_id, "field": field, "amendment_id": amendment.id},
+        extra={
+            "client_id": note.client_id,
+            "field": field,
+            "amendment_id": amendment.id,
+            "needs_countersignature_again": withdrawn,
+        },
     )
     return amendment
 
@@ -347,7 +361,17 @@ def countersign(note: Note, actor: User) -> Note:
     note.countersigned_by_id = actor.id
     note.countersigned_by_name = actor.name
     note.countersigned_role_label = actor.role_label
+    db.session.add(
+        NoteCountersignature(
+            note_id=note.id,
+            by_id=actor.id,
+            by_name=actor.name,
+            role_label=actor.role_label,
+            at=note.countersigned_at,
+        )
+    )
     db.session.flush()
+    db.session.refresh(note, ["countersignatures"])
     record(
         "countersign",
         "note",
@@ -403,6 +427,25 @@ def recent_signed_for(user: User, limit: int = 5) -> list[Note]:
             .limit(limit)
         )
     )
+
+
+def waiting_for_countersignature(user: User, limit: int = 50) -> tuple[list[Note], int]:
+    """Assistants' signed notes in this person's units that no OT or lead has countersigned
+    (or that were amended since), oldest signature first, and how many there are in all."""
+    units = [u.id for u in user.accessible_units()]
+    where = (
+        Note.status == SIGNED,
+        Note.signed_role.in_(NEEDS_COUNTERSIGNATURE),
+        Note.countersigned_at.is_(None),
+        Client.unit_id.in_(units),
+        Note.author_id != user.id,
+    )
+    query = select(Note).join(Client, Client.id == Note.client_id).where(*where)
+    notes = db.session.scalars(query.order_by(Note.signed_at, Note.id).limit(limit)).all()
+    count = db.session.scalar(
+        select(func.count(Note.id)).join(Client, Client.id == Note.client_id).where(*where)
+    )
+    return list(notes), count
 
 
 def notes_for_outing(user: User, outing_id: int, client_ids: list[int]) -> dict[int, Note]:
