@@ -59,7 +59,14 @@ def _refused(refused: NoteRefused, note: Note | None = None):
 # --- writing -------------------------------------------------------------------------------
 
 
-def _form_page(form: NoteForm, client: Client | None, note: Note | None, status: int = 200):
+def _form_page(
+    form: NoteForm,
+    client: Client | None,
+    note: Note | None,
+    status: int = 200,
+    signed_meanwhile: Note | None = None,
+    replaces: str = "",
+):
     # A new note for a client who already has this person's unsigned draft: offer that first.
     drafts = (
         [d for d in services.drafts_for(current_user) if d.client_id == client.id]
@@ -74,6 +81,8 @@ def _form_page(form: NoteForm, client: Client | None, note: Note | None, status:
         client=client,
         note=note,
         totals=form.section_totals(),
+        signed_meanwhile=signed_meanwhile,
+        replaces=replaces,
         other_drafts=[d for d in drafts if d.idempotency_key != form.idempotency_key.data],
     )
 
@@ -109,6 +118,10 @@ def _submit(client: Client | None, note: Note | None):
         db.session.rollback()
         return _refused(refused, note)
     if saved.already_signed:
+        if saved.note.author_id == current_user.id and services.differs_from(
+            saved.note, form.note_data()
+        ):
+            return _keep_typed(form, client, saved.note)
         flash("This note was already signed. Nothing was changed.", "success")
         return hx_redirect(url_for("notes.show", note_id=saved.note.id))
     if signing:
@@ -116,6 +129,15 @@ def _submit(client: Client | None, note: Note | None):
         return hx_redirect(url_for("notes.show", note_id=saved.note.id))
     flash("Draft saved. It is on your home screen until you sign it.", "success")
     return hx_redirect(url_for("notes.edit", note_id=saved.note.id))
+
+
+def _keep_typed(form: NoteForm, client: Client, signed: Note):
+    """The form's key belongs to a note signed meanwhile (a reply lost, a copy adopted), but
+    what was typed differs from it. Never drop it: give the form a new key and offer it back,
+    to sign as a new note or to carry into an amendment of the signed one (issue 13 item 12)."""
+    old_key = form.idempotency_key.data
+    form.idempotency_key.data = services.new_key()
+    return _form_page(form, client, None, 409, signed_meanwhile=signed, replaces=old_key)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -156,6 +178,10 @@ def edit(note_id: int):
     if note.is_signed:
         if request.method == "GET":
             return redirect(url_for("notes.show", note_id=note.id))
+        if note.author_id == current_user.id:
+            # Signed on another phone or tab while this one still had the draft open: what
+            # this one sends is kept if it differs (see _submit).
+            return _submit(_client_or_404(note.client_id), None)
         return _refused(NoteRefused(services.SIGNED_MESSAGE, 409), note)
     if note.author_id != current_user.id:
         abort(404)
@@ -192,6 +218,13 @@ def autosave():
         )
 
     if existing is not None and existing.is_signed:
+        if existing.author_id == current_user.id:
+            return status(
+                "This note has been signed, so it was not changed. What you typed is kept on "
+                "this phone: Save draft or Sign note keeps it as a new note.",
+                409,
+                existing,
+            )
         return status("This note has been signed, so it was not changed.", 409, existing)
     if existing is not None and existing.author_id != current_user.id:
         return status("Not saved: this form belongs to another draft. Refresh the page.", 409)

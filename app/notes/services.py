@@ -202,6 +202,20 @@ def save_note(key: str, client: Client, data: Mapping[str, Any], actor: User, si
     return Saved(note, created)
 
 
+def differs_from(note: Note, data: Mapping[str, Any]) -> bool:
+    """True if parsed form values say something the note does not: then a form whose key
+    turned out to be a signed note's holds text the person typed that is not on the record."""
+    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place"):
+        if name in data and (data[name] or None) != (getattr(note, name) or None):
+            return True
+    for name in TEXT_FIELDS:
+        if name in data and (data[name] or "").strip() != (getattr(note, name) or "").strip():
+            return True
+    if "goal_ids" in data and set(data["goal_ids"]) != {g.id for g in note.goals}:
+        return True
+    return "ratings" in data and mohost.clean(data["ratings"]) != note.rating_map
+
+
 def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
     """Copy parsed form values onto a draft; keys missing from ``data`` are left as they are."""
     if note.is_signed:
@@ -332,7 +346,7 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
             "client_id": note.client_id,
             "field": field,
             "amendment_id": amendment.id,
-            "needs_countersignature_again": withdrawn,
+            **({"needs_countersignature_again": True} if withdrawn else {}),
         },
     )
     return amendment

@@ -207,8 +207,23 @@ function adoptable(user, client) {
   return best;
 }
 
+// The server gave this form a new key because its old one belongs to a note signed meanwhile
+// (issue 13 item 12): move the unsent copy to the new key, so it is neither adopted back onto
+// the signed note nor dropped when that note's page is opened.
+function rekey(form) {
+  const old = rootOf(form)?.dataset.noteReplaces;
+  if (!old) return;
+  const from = entryName(rootOf(form).dataset.noteUser, old);
+  const entry = read(from);
+  const key = form.elements.idempotency_key.value;
+  if (entry) write(nameFor(form), { ...entry, key, pending: true, changed: Date.now() });
+  else remember(form);
+  store.removeItem(from);
+}
+
 function restore(form) {
   const root = rootOf(form);
+  rekey(form);
   let entry = read(nameFor(form));
   if (!entry && root.dataset.noteRevision === "0") {
     entry = adoptable(root.dataset.noteUser, root.dataset.noteClient);
@@ -301,6 +316,12 @@ function start() {
     }
   });
   document.body.addEventListener("htmx:afterSwap", (event) => {
+    const swapped = noteForm();
+    if (swapped && isNoteSubmit(event)) {
+      rekey(swapped);
+      // What is on screen is what counts now: keep it as this form's copy.
+      remember(swapped);
+    }
     // The server's own answer: say a refusal (over a limit, signed elsewhere) out loud once.
     if (!isAutosave(event)) return;
     const answer = autosaveElement()?.querySelector(".app-autosave__text");

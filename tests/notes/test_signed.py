@@ -58,7 +58,12 @@ def test_resending_a_signed_notes_key_with_new_text_changes_nothing(
     for action in ("sign", "draft"):
         form = complete_form(client.id, key=key, support_given="Sneaky change.", action=action)
         response = web.post("/notes/new", form)
-        assert response.headers["Location"] == f"/notes/{note_id}"
+        # The signed note is untouched; the different text comes back as a new note's form
+        # (issue 13 item 12: typed text is never dropped).
+        assert response.status_code == 409
+        page = soup(response)
+        assert page.select_one("#support_given").get_text() == "Sneaky change."
+        assert page.select_one("#note-key")["value"] != key
     autosave = web.post(
         "/notes/autosave", {"idempotency_key": key, "support_given": "Sneaky change."}, htmx=True
     )
