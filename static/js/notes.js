@@ -262,6 +262,21 @@ function isNoteSubmit(event) {
 }
 
 const sentFields = new WeakMap();
+// The Save draft or Sign note button last pressed, so "Try again" repeats the same action.
+let lastSubmitter = null;
+
+function serverFailed() {
+  const box = document.getElementById("note-server-error");
+  if (!box) return;
+  const title = box.querySelector("#note-server-error-title");
+  const signing = !lastSubmitter || lastSubmitter.value === "sign";
+  title.textContent = signing ? title.dataset.signing : title.dataset.saving;
+  const form = noteForm();
+  if (form) remember(form); // the copy on this phone is the fallback if the server stays down
+  box.hidden = false;
+  box.focus();
+  box.scrollIntoView({ block: "start" });
+}
 
 function start() {
   const signed = document.querySelector("[data-note-signed]");
@@ -306,6 +321,7 @@ function start() {
     if (isNoteSubmit(event)) {
       submitting = true;
       document.getElementById("note-send-failed")?.setAttribute("hidden", "");
+      document.getElementById("note-server-error")?.setAttribute("hidden", "");
     }
   });
   document.body.addEventListener("htmx:beforeSwap", (event) => {
@@ -313,6 +329,22 @@ function start() {
     if (isAutosave(event) && event.detail.xhr.status >= 500) {
       event.detail.shouldSwap = false;
       say("Not saved to the server yet. Kept on this phone.", "failed");
+    }
+    if (isNoteSubmit(event) && event.detail.xhr.status >= 500) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = false; // handled here: the form and its text stay on screen
+      serverFailed();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest?.("button[name=action]");
+    if (button?.form && rootOf(button.form)) lastSubmitter = button;
+    if (event.target.closest?.("#note-retry")) {
+      const form = noteForm();
+      document.getElementById("note-server-error")?.setAttribute("hidden", "");
+      // A real click, so htmx sends the button's action=sign|draft as it did the first time.
+      if (lastSubmitter?.form === form && lastSubmitter.isConnected) lastSubmitter.click();
+      else form?.requestSubmit();
     }
   });
   document.body.addEventListener("htmx:afterSwap", (event) => {

@@ -341,3 +341,75 @@ def test_the_client_page_shows_notes_and_the_mohost_chart_at_360_pixels(
     assert total >= 5
     stored = page.evaluate("() => JSON.stringify(localStorage)")
     assert "waypoint:note" not in json.loads(json.dumps(stored))
+
+
+LEAD = "lead@example.com"
+
+
+def test_a_server_error_during_sign_keeps_the_form_and_offers_a_retry(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    """Issue 13 item 15: a 500 on Sign leaves the form and its text on screen."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Chose a table by the window herself.")
+
+    def fail(route):
+        if route.request.method == "POST":
+            route.fulfill(status=500, body="<h1>Sorry, there is a problem</h1>")
+        else:
+            route.fallback()
+
+    page.route("**/notes/new", fail)
+    page.route(re.compile(r".*/notes/\d+/edit$"), fail)
+    page.get_by_role("button", name="Sign note").click()
+    summary = page.locator("#note-server-error")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading")).to_have_text("Not signed — try again")
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("Support given")).to_have_value("Chose a table by the window herself.")
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Sorry")
+    assert not any(n.is_signed for n in notes_of(app, UNRATED))
+    [copy] = stored_drafts(page)  # the fallback if the server stays down
+    assert copy["fields"]["support_given"] == "Chose a table by the window herself."
+    axe(page)
+
+    page.unroute("**/notes/new")
+    page.unroute(re.compile(r".*/notes/\d+/edit$"))
+    page.wait_for_timeout(1100)  # the NHS button ignores a second tap within a second
+    summary.get_by_role("button", name="Try again").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    expect(page.locator(".app-tags")).to_contain_text("Signed")
+    [note] = notes_of(app, UNRATED)
+    assert note.is_signed and note.support_given == "Chose a table by the window herself."
+    page_log(page).console.clear()  # the 500 was caused on purpose
+    page_log(page).bad_responses.clear()
+    assert_clean(page)
+
+
+def test_a_lead_sees_notes_waiting_for_countersignature_on_home(
+    page, demo, app, log_in, axe, assert_clean
+):
+    """Issue 14 item 7: the queue is the notes area's fragment, loaded on home."""
+    with app.app_context():
+        waiting = db.session.scalars(
+            select(Note)
+            .where(Note.signed_role == "assistant", Note.countersigned_at.is_(None))
+            .order_by(Note.signed_at, Note.id)
+        ).all()
+        first = (waiting[0].id, waiting[0].client.initials)
+    assert waiting, "the demo data has an assistant's note waiting"
+    log_in(page, LEAD)
+    page.goto("/")
+    queue = page.locator("#countersign-queue")
+    expect(queue.get_by_role("heading", name="Waiting for your countersignature")).to_be_visible()
+    count = len(waiting)
+    expect(queue).to_contain_text(f"{count} {'note' if count == 1 else 'notes'} to countersign")
+    link = queue.locator("#countersign-list a").first
+    expect(link).to_contain_text(first[1])
+    axe(page)
+    assert_clean(page)
+    link.click()
+    page.wait_for_url(f"**/notes/{first[0]}")
+    expect(page.get_by_role("button", name="Countersign this note")).to_be_visible()
