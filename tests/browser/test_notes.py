@@ -413,3 +413,74 @@ def test_a_lead_sees_notes_waiting_for_countersignature_on_home(
     link.click()
     page.wait_for_url(f"**/notes/{first[0]}")
     expect(page.get_by_role("button", name="Countersign this note")).to_be_visible()
+
+
+def test_an_adopted_copy_whose_note_was_signed_meanwhile_is_kept_as_a_new_note(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    """Issue 13 item 12: the unsent copy's note was signed (its reply lost); the new text
+    typed into that copy is offered as a new note, never dropped."""
+    from app.auth.models import User
+    from app.notes import services
+
+    with app.app_context():
+        ot = db.session.scalar(select(User).where(User.email == OT))
+        client = db.session.get(Client, client_id(app, UNRATED))
+        at = clock.now() - timedelta(hours=3)
+        data = {"activity_at": at, "duration_minutes": 60, "activity_type": "cafe"}
+        data |= {"place": "Costa", "engagement": "full", "support_given": "As signed."}
+        saved = services.save_note(services.new_key(), client, data, ot, sign=True)
+        db.session.commit()
+        key, user_id, signed_id = saved.note.idempotency_key, ot.id, saved.note.id
+    log_in(page, OT)
+    day, time_ = two_hours_ago()
+    copy = {
+        "key": key,
+        "client": str(client_id(app, UNRATED)),
+        "pending": True,
+        "fields": {
+            "activity_date": day,
+            "activity_time": time_,
+            "duration_minutes": "60",
+            "activity_type": "cafe",
+            "place": "Costa",
+            "engagement": "full",
+            "support_given": "As signed.",
+            "risks": "Typed after the signal dropped: left her bag on the bus.",
+        },
+    }
+    page.evaluate(
+        "([name, entry]) => localStorage.setItem(name, JSON.stringify({...entry, changed: Date.now()}))",
+        [f"waypoint:note:{user_id}:{key}", copy],
+    )
+    open_new_note(page, app, UNRATED)
+    expect(page.locator("#note-restored")).to_be_visible()
+    expect(page.locator("#note-autosave")).to_contain_text("What you typed is kept on this phone")
+
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Sign note").click()
+    callout = page.locator("#note-signed-meanwhile")
+    expect(callout).to_be_visible()
+    expect(callout).to_contain_text("This note has already been signed")
+    expect(callout.get_by_role("link", name="open the signed note and amend it")).to_have_attribute(
+        "href", f"/notes/{signed_id}"
+    )
+    expect(page.get_by_label("Risks observed")).to_have_value(
+        "Typed after the signal dropped: left her bag on the bus."
+    )
+    new_key = page.locator("#note-key").input_value()
+    assert new_key != key
+    drafts = stored_drafts(page)
+    assert [d["key"] for d in drafts] == [new_key]  # moved to the new key, not dropped
+    assert drafts[0]["fields"]["risks"].startswith("Typed after the signal dropped")
+    axe(page)
+
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    first, second = notes_of(app, UNRATED)
+    assert first.risks == "" and second.risks.startswith("Typed after the signal dropped")
+    assert second.is_signed and second.idempotency_key == new_key
+    page_log(page).console.clear()  # the 409s were the point
+    page_log(page).bad_responses.clear()
+    assert_clean(page)
