@@ -450,7 +450,8 @@ def test_an_adopted_copy_whose_note_was_signed_meanwhile_is_kept_as_a_new_note(
         },
     }
     page.evaluate(
-        "([name, entry]) => localStorage.setItem(name, JSON.stringify({...entry, changed: Date.now()}))",
+        "([name, entry]) => localStorage.setItem("
+        "name, JSON.stringify({...entry, changed: Date.now()}))",
         [f"waypoint:note:{user_id}:{key}", copy],
     )
     open_new_note(page, app, UNRATED)
