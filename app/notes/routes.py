@@ -2,6 +2,7 @@
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.decorators import roles_required
@@ -13,13 +14,14 @@ from app.extensions import db
 from app.notes import bp, chart, mohost, services
 from app.notes.forms import (
     KEY_PATTERN,
+    AmendFactForm,
     AmendForm,
     CountersignForm,
     DiscardForm,
     NoteForm,
     form_data_from_note,
 )
-from app.notes.models import AMENDABLE, Note
+from app.notes.models import AMENDABLE, FACTS, Note, decode
 from app.notes.services import READERS, WRITERS, NoteRefused
 
 PER_PAGE = 10
@@ -29,6 +31,18 @@ PER_PAGE = 10
 def hhmm(value) -> str:
     """'14:02' in UK local time."""
     return f"{clock.to_london(value):%H:%M}" if value else ""
+
+
+@bp.app_template_filter("own_counter")
+def own_counter(html: Markup) -> Markup:
+    """An NHS character count that notes.js starts itself, counting code points as the server
+    does (NHS's own script counts UTF-16 units: 3 193 for 3 000 characters with emoji).
+    Renaming the module keeps NHS's initAll from starting a second counter on it."""
+    return Markup(
+        str(html).replace(
+            'data-module="nhsuk-character-count"', 'data-module="app-character-count"'
+        )
+    )
 
 
 def _client_or_404(client_id) -> Client:
@@ -309,8 +323,8 @@ def show(note_id: int):
         "notes/show.html",
         "notes/_note.html",
         note=note,
-        totals=mohost.section_totals(note.rating_map),
-        overall=mohost.overall_total(note.rating_map),
+        totals=mohost.section_totals(note.current_ratings),
+        overall=mohost.overall_total(note.current_ratings),
         can_amend=services.can_amend(note, current_user),
         countersign_problem=services.countersign_problem(note, current_user),
         countersign_form=CountersignForm(),
@@ -373,9 +387,10 @@ def countersign_queue():
 @bp.route("/<int:note_id>/amend/<field>", methods=["GET", "POST"])
 @roles_required(*READERS)
 def amend(note_id: int, field: str):
-    """Change one part of a signed note, with a reason; what it said before stays visible."""
+    """Change one part of a signed note, with a reason; what it said before stays visible.
+    Text parts and the activity's facts (type, time, duration, goals, engagement, MOHOST)."""
     note = _note_or_404(note_id)
-    if field not in AMENDABLE:
+    if field not in AMENDABLE and field not in FACTS:
         abort(404)
     if not note.is_signed:
         return redirect(url_for("notes.edit", note_id=note.id))
@@ -385,13 +400,26 @@ def amend(note_id: int, field: str):
             note,
         )
     current = note.current(field)
-    form = AmendForm(field=field, current=current)
-    if request.method == "GET":
-        form.new_text.data = current
-    elif form.validate_on_submit():
-        services.amend(note, field, form.new_text.data or "", form.reason.data, current_user)
+    if field in FACTS:
+        label, limit = FACTS[field], 0
+        goals = services.goal_choices(note.client, note) if field == "goals" else []
+        goals += [g for g in note.current_goals if g not in goals]
+        form = AmendFactForm(field=field, current=current, goals=goals)
+        if request.method == "GET":
+            form.fill(decode(field, current))
+        valid = request.method == "POST" and form.validate_on_submit()
+        new_value = form.encoded
+    else:
+        label, limit = AMENDABLE[field]
+        form = AmendForm(field=field, current=current)
+        if request.method == "GET":
+            form.new_text.data = current
+        valid = request.method == "POST" and form.validate_on_submit()
+        new_value = form.new_text.data or ""
+    if valid:
+        services.amend(note, field, new_value, form.reason.data, current_user)
         db.session.commit()
-        flash(f"Amendment to {AMENDABLE[field][0].lower()} signed.", "success")
+        flash(f"Amendment to {label.lower()} signed.", "success")
         return hx_redirect(url_for("notes.show", note_id=note.id, _anchor=f"note-{field}"))
     return render(
         "notes/amend.html",
@@ -400,8 +428,10 @@ def amend(note_id: int, field: str):
         form=form,
         note=note,
         field=field,
-        label=AMENDABLE[field][0],
-        limit=AMENDABLE[field][1],
+        label=label,
+        limit=limit,
+        is_fact=field in FACTS,
+        totals=mohost.section_totals(note.current_ratings) if field == "mohost" else [],
     )
 
 

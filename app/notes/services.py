@@ -21,6 +21,7 @@ from app.notes import mohost
 from app.notes.models import (
     AMENDABLE,
     DRAFT,
+    FACTS,
     PLACE_LIMIT,
     SIGNED,
     TEXT_FIELDS,
@@ -312,13 +313,14 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
         raise NoteRefused(
             "Only the person who wrote this note, or a lead OT, can amend it.", status=403
         )
-    if field not in AMENDABLE:
+    if field not in AMENDABLE and field not in FACTS:
         raise NoteRefused("That part of a note cannot be amended.", 404)
+    old_text = note.current(field)
     amendment = NoteAmendment(
         note_id=note.id,
         field=field,
-        old_text=note.current(field),
-        new_text=new_text.strip(),
+        old_text=old_text,
+        new_text=new_text.strip() if field in AMENDABLE else new_text,
         reason=reason.strip(),
         author_id=actor.id,
         author_name=actor.name,
@@ -346,6 +348,8 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
             "client_id": note.client_id,
             "field": field,
             "amendment_id": amendment.id,
+            # Facts are codes and ids, so before and after go in the audit; free text never.
+            **({"before": old_text, "after": new_text} if field in FACTS else {}),
             **({"needs_countersignature_again": True} if withdrawn else {}),
         },
     )
@@ -495,14 +499,17 @@ class RatingPoint:
 
 def rating_history(client: Client, limit: int = 50) -> list[RatingPoint]:
     """Signed notes with any MOHOST rating, oldest activity first (the latest ``limit``)."""
-    rated = select(NoteRating.note_id).distinct()
+    rated = select(NoteRating.note_id).union(
+        select(NoteAmendment.note_id).where(NoteAmendment.field == "mohost")
+    )
     notes = db.session.scalars(
         select(Note)
         .where(Note.client_id == client.id, Note.status == SIGNED, Note.id.in_(rated))
         .order_by(Note.activity_at.desc(), Note.id.desc())
         .limit(limit)
     ).all()
-    return [RatingPoint(n.id, n.activity_at, n.rating_map) for n in reversed(notes)]
+    points = [RatingPoint(n.id, n.activity_at, n.current_ratings) for n in reversed(notes)]
+    return [p for p in points if p.ratings]  # ratings amended away leave no point
 
 
 # --- prefill from an outing ----------------------------------------------------------------
