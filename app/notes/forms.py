@@ -93,7 +93,7 @@ class NoteForm(FlaskForm):
     )
     place = StringField(
         "Place",
-        description="For example: Tesco, Hatfield Road",
+        description=f"For example: Tesco, Hatfield Road. Up to {PLACE_LIMIT} characters",
         render_kw={"autocomplete": "off"},
     )
     goal_ids = MultiCheckboxField(

@@ -249,6 +249,82 @@ function restore(form) {
   else say(OFFLINE_TEXT, "offline");
 }
 
+// --- logging out with unsent text on the phone ----------------------------------------------
+
+// On a shared unit phone, unsent text is one person's clinical record left for the next. At
+// logout (the header's form[data-logout]) say so, and offer to send it now or delete it; never
+// delete it silently (issue 13 item 13).
+const AUTOSAVE_URL = "/notes/autosave";
+
+function unsentFor(user) {
+  return entries().filter(([name, entry]) => name.startsWith(`${PREFIX}${user}:`) && entry?.pending);
+}
+
+function logoutChoice(form, unsent) {
+  document.getElementById("logout-unsent")?.remove();
+  const box = document.createElement("div");
+  box.className = "nhsuk-warning-callout app-logout-unsent";
+  box.id = "logout-unsent";
+  box.tabIndex = -1;
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-labelledby", "logout-unsent-title");
+  const count = unsent.length === 1 ? "1 note" : `${unsent.length} notes`;
+  box.innerHTML = `
+    <h2 class="nhsuk-warning-callout__label" id="logout-unsent-title"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Unsent text on this phone</span></h2>
+    <p></p>
+    <p class="nhsuk-body-s" id="logout-unsent-status" role="status"></p>
+    <button class="nhsuk-button" type="button" data-logout-send>Send now, then log out</button>
+    <button class="nhsuk-button nhsuk-button--secondary" type="button" data-logout-delete>Delete from this phone and log out</button>
+    <button class="nhsuk-button nhsuk-button--secondary" type="button" data-logout-cancel>Stay logged in</button>`;
+  box.querySelector("p").textContent =
+    `${count} you typed on this phone ${unsent.length === 1 ? "has" : "have"} not reached the server. ` +
+    "Someone else may use this phone next: send it now, or delete it from this phone.";
+  const status = box.querySelector("#logout-unsent-status");
+  const leave = () => {
+    form.dataset.confirmed = "true";
+    form.submit();
+  };
+  box.querySelector("[data-logout-cancel]").addEventListener("click", () => box.remove());
+  box.querySelector("[data-logout-delete]").addEventListener("click", () => {
+    for (const [name] of unsentFor(form.dataset.noteUser)) store.removeItem(name);
+    leave();
+  });
+  box.querySelector("[data-logout-send]").addEventListener("click", async () => {
+    status.textContent = "Sending…";
+    const token = form.elements.csrf_token?.value ?? "";
+    let failed = 0;
+    for (const [name, entry] of unsentFor(form.dataset.noteUser)) {
+      const body = new URLSearchParams({ idempotency_key: entry.key, client_id: entry.client });
+      for (const [field, value] of Object.entries(entry.fields ?? {})) {
+        for (const one of Array.isArray(value) ? value : [value]) body.append(field, one);
+      }
+      try {
+        const answer = await fetch(AUTOSAVE_URL, {
+          method: "POST",
+          body,
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": token, "HX-Request": "true" },
+        });
+        if (answer.ok) store.removeItem(name);
+        else failed += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+    if (!failed) {
+      leave();
+      return;
+    }
+    status.textContent =
+      `Not sent — ${failed === 1 ? "1 note" : `${failed} notes`} did not reach the server ` +
+      "(no signal, or it refused). The text is still on this phone: try again, or delete it.";
+  });
+  const main = document.getElementById("maincontent") ?? document.body;
+  main.prepend(box);
+  box.focus();
+  box.scrollIntoView({ block: "start" });
+}
+
 // --- wiring --------------------------------------------------------------------------------
 
 function isAutosave(event) {
@@ -299,6 +375,20 @@ function start() {
     if (event.target.closest(".app-segmented")) updateTotals(target);
   });
   document.addEventListener("submit", (event) => {
+    const logout = event.target.closest?.("form[data-logout]");
+    if (logout && !logout.dataset.confirmed) {
+      const current = noteForm();
+      if (current && rootOf(current).dataset.noteUser === logout.dataset.noteUser) {
+        const entry = read(nameFor(current));
+        if (entry?.pending) remember(current); // what is on screen is the latest
+      }
+      const unsent = unsentFor(logout.dataset.noteUser);
+      if (unsent.length) {
+        event.preventDefault();
+        logoutChoice(logout, unsent);
+      }
+      return;
+    }
     if (event.target.id === "discard-form") {
       const current = noteForm();
       if (current) store.removeItem(nameFor(current));
@@ -394,6 +484,33 @@ function start() {
     if (noteForm()) saveNow();
   });
 }
+
+// --- character counts that count as the server does ----------------------------------------
+
+// The server counts code points (Python's len); NHS's counter counts UTF-16 units, so with
+// emoji it said 3 193 where the server said 3 000. Note fields are rendered with
+// data-module="app-character-count" (the own_counter filter), which NHS's initAll leaves alone,
+// and started here with a code-point count.
+const nhsukUrl = document.querySelector('meta[name="waypoint-nhsuk-js"]')?.content;
+const countCodePoints = (text) => [...text].length;
+
+function startCounters(scope) {
+  const roots = [...(scope?.querySelectorAll?.('[data-module="app-character-count"]') ?? [])];
+  const fresh = roots.filter((root) => !root.dataset.appCounted);
+  if (!nhsukUrl || !fresh.length) return;
+  for (const root of fresh) root.dataset.appCounted = "true";
+  import(nhsukUrl).then(({ CharacterCount }) => {
+    for (const root of fresh) new CharacterCount(root, { countFunction: countCodePoints });
+  });
+}
+
+function startCountersOnce() {
+  startCounters(document);
+  document.body.addEventListener("htmx:afterSettle", (event) => startCounters(event.detail.elt));
+}
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", startCountersOnce, { once: true });
+} else startCountersOnce();
 
 // htmx (a deferred script, so its listener is first) sets itself up on DOMContentLoaded. Start
 // after it, so that a restored draft can be sent through the autosave element straight away.

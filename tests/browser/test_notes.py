@@ -485,3 +485,93 @@ def test_an_adopted_copy_whose_note_was_signed_meanwhile_is_kept_as_a_new_note(
     page_log(page).console.clear()  # the 409s were the point
     page_log(page).bad_responses.clear()
     assert_clean(page)
+
+
+def test_limits_show_before_submitting_and_count_as_the_server_does(
+    page, demo, app, log_in, assert_clean
+):
+    """Issue 14 item 9: the counter counts code points, as the server does, and the Place
+    field keeps emoji and Arabic whole."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    expect(page.locator("#place-hint")).to_contain_text("Up to 120 characters")
+    support = page.get_by_label("Support given")
+    # 1 990 emoji: 1 990 characters for the server, 3 980 UTF-16 units for NHS's own count.
+    support.fill("😀" * 1990)
+    status = page.locator(
+        "[data-module=app-character-count]:has(#support_given) .nhsuk-character-count__status"
+    )
+    expect(status).to_have_text(re.compile(r"You have 10 characters remaining"))
+    support.fill("😀" * 2003)
+    expect(status).to_have_text(re.compile(r"You have 3 characters too many"))
+    support.fill("Walked to the café 😀")
+
+    place = "مقهى الحي " * 6 + "🚌" * 40  # 100 code points, 140 UTF-16 units
+    assert len(place) <= 120 < len(place.encode("utf-16-le")) // 2
+    fill_the_essentials(page)
+    page.get_by_label("Place").fill(place)
+    expect(page.get_by_label("Place")).to_have_value(place)
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    [note] = notes_of(app, UNRATED)
+    assert note.place == place and note.support_given == "Walked to the café 😀"
+    assert_clean(page)
+
+
+def test_logging_out_with_unsent_text_offers_to_send_or_delete_it(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    """Issue 13 item 13: never left on the phone, never deleted silently."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    page.route("**/notes/autosave", lambda route: route.abort())
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Unsent: chose the quiet table.")
+    wait_until(page, lambda: len(stored_drafts(page)) == 1, "the copy is on the phone")
+    page.goto("/")  # elsewhere in the app, the text still unsent
+
+    page.get_by_role("button", name="Log out").click()
+    choice = page.locator("#logout-unsent")
+    expect(choice).to_be_visible()
+    expect(choice).to_be_in_viewport()
+    expect(choice).to_contain_text("1 note you typed on this phone has not reached the server")
+    assert "/login" not in page.url
+    axe(page)
+    page.get_by_role("button", name="Send now, then log out").click()
+    expect(choice.get_by_role("status")).to_contain_text("Not sent")
+    assert len(stored_drafts(page)) == 1  # kept, not deleted
+
+    page.unroute("**/notes/autosave")
+    page.get_by_role("button", name="Send now, then log out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    [draft] = notes_of(app, UNRATED)
+    assert draft.support_given == "Unsent: chose the quiet table." and not draft.is_signed
+    assert stored_drafts(page) == []
+    page_log(page).console.clear()  # the aborted saves were on purpose
+    page_log(page).bad_responses.clear()
+    assert_clean(page)
+
+
+def test_logging_out_can_delete_unsent_text_and_without_any_just_logs_out(
+    page, demo, app, log_in, page_log
+):
+    log_in(page, OT)
+    page.get_by_role("button", name="Log out").click()  # nothing unsent: straight out
+    page.wait_for_url(re.compile(r"/login"))
+
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    page.route("**/notes/autosave", lambda route: route.abort())  # no signal for saves
+    page.get_by_label("Support given").fill("Typed on the bus.")
+    wait_until(page, lambda: len(stored_drafts(page)) == 1, "the copy is on the phone")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("#logout-unsent")).to_be_visible()
+    page.get_by_role("button", name="Stay logged in").click()
+    expect(page.locator("#logout-unsent")).to_have_count(0)
+    assert len(stored_drafts(page)) == 1
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Delete from this phone and log out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert stored_drafts(page) == []
+    assert notes_of(app, UNRATED) == []
+    page_log(page).console.clear()
