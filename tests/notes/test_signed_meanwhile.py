@@ -102,3 +102,58 @@ def test_autosave_with_a_signed_notes_key_says_the_text_is_kept(web, signed, app
     assert response.status_code == 409
     assert "What you typed is kept on this phone" in response.get_data(as_text=True)
     assert notes(app)[0].support_given == "As signed."
+
+
+def test_a_server_error_during_sign_leaves_nothing_half_signed_and_a_retry_signs_once(
+    web, app, make_user, make_client, monkeypatch, now
+):
+    """Issue 13 item 15 at HTTP level: without JavaScript the text is in the phone's copy, and
+    the server's part is that the failed Sign changed nothing and the retry is safe."""
+    from app.notes import services
+
+    ot, client = make_user("ot"), make_client("AB")
+    web.login(ot)
+    real_sign = services.sign_note
+
+    def broken(note, actor):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "sign_note", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    form = complete_form(client.id, support_given="Signed on the second try.")
+    response = web.post("/notes/new", form, htmx=True)
+    assert response.status_code == 500
+    assert note_count(app) == 0  # the half-done save was rolled back with the failed sign
+
+    monkeypatch.setattr(services, "sign_note", real_sign)
+    assert web.post("/notes/new", form, htmx=True).status_code == 204
+    [note] = notes(app)
+    assert note.is_signed and note.support_given == "Signed on the second try."
+    assert web.post("/notes/new", form, htmx=True).status_code == 204  # a third tap: same note
+    assert note_count(app) == 1
+
+
+def test_limits_are_shown_before_submitting_and_counted_in_characters(
+    web, app, make_user, make_client, now
+):
+    """Issue 14 item 9: the hint says each limit up front; the server counts characters (code
+    points), so emoji and Arabic count once each and are never cut."""
+    client = make_client("AB")
+    web.login(make_user("ot"))
+    page = soup(web.get(f"/notes/new?client={client.id}"))
+    assert "Up to 120 characters" in page.select_one("#place-hint").get_text()
+    assert not page.select_one("#place").has_attr("maxlength")  # the browser cut pasted text
+    for name in ("support_given", "risks", "observations"):
+        assert page.select_one(f"#{name}-info").get_text(strip=True) == (
+            "You can enter up to 2000 characters"
+        )
+        counter = page.select_one(f"#{name}").find_parent(attrs={"data-module": True})
+        assert counter["data-module"] == "app-character-count"  # notes.js counts code points
+    place = "مقهى الحي " * 6 + "🚌" * 60  # 120 characters, 180 UTF-16 units
+    response = web.post("/notes/new", complete_form(client.id, place=place))
+    assert response.status_code == 303
+    assert notes(app)[0].place == place
+    over = web.post("/notes/new", complete_form(client.id, place=place + "☕"))
+    assert over.status_code == 422
+    assert soup(over).select_one("#place")["value"] == place + "☕"
+    assert "you have 1 too many" in soup(over).select_one("#place-error").get_text()
