@@ -269,16 +269,36 @@ function logoutChoice(form, unsent) {
   box.setAttribute("role", "region");
   box.setAttribute("aria-labelledby", "logout-unsent-title");
   const count = unsent.length === 1 ? "1 note" : `${unsent.length} notes`;
-  box.innerHTML = `
-    <h2 class="nhsuk-warning-callout__label" id="logout-unsent-title"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Unsent text on this phone</span></h2>
-    <p></p>
-    <p class="nhsuk-body-s" id="logout-unsent-status" role="status"></p>
-    <button class="nhsuk-button" type="button" data-logout-send>Send now, then log out</button>
-    <button class="nhsuk-button nhsuk-button--secondary" type="button" data-logout-delete>Delete from this phone and log out</button>
-    <button class="nhsuk-button nhsuk-button--secondary" type="button" data-logout-cancel>Stay logged in</button>`;
-  box.querySelector("p").textContent =
-    `${count} you typed on this phone ${unsent.length === 1 ? "has" : "have"} not reached the server. ` +
-    "Someone else may use this phone next: send it now, or delete it from this phone.";
+  // Built element by element: notes.js never parses HTML (see tests/notes/test_drafts.py).
+  const make = (tag, className, text) => {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text) el.textContent = text;
+    return el;
+  };
+  const title = make("h2", "nhsuk-warning-callout__label");
+  title.id = "logout-unsent-title";
+  title.append(make("span", "nhsuk-u-visually-hidden", "Important: "), "Unsent text on this phone");
+  const message = make(
+    "p",
+    "",
+    `${count} you typed on this phone ${unsent.length === 1 ? "has" : "have"} not reached the ` +
+      "server. Someone else may use this phone next: send it now, or delete it from this phone.",
+  );
+  const statusLine = make("p", "nhsuk-body-s");
+  statusLine.id = "logout-unsent-status";
+  statusLine.setAttribute("role", "status");
+  const buttons = [
+    ["nhsuk-button", "Send now, then log out", "send"],
+    ["nhsuk-button nhsuk-button--secondary", "Delete from this phone and log out", "delete"],
+    ["nhsuk-button nhsuk-button--secondary", "Stay logged in", "cancel"],
+  ].map(([className, text, action]) => {
+    const button = make("button", className, text);
+    button.type = "button";
+    button.dataset[`logout${action[0].toUpperCase()}${action.slice(1)}`] = "";
+    return button;
+  });
+  box.append(title, message, statusLine, ...buttons);
   const status = box.querySelector("#logout-unsent-status");
   const leave = () => {
     form.dataset.confirmed = "true";
