@@ -575,3 +575,40 @@ def test_logging_out_can_delete_unsent_text_and_without_any_just_logs_out(
     assert stored_drafts(page) == []
     assert notes_of(app, UNRATED) == []
     page_log(page).console.clear()
+
+
+def test_the_facts_of_a_signed_note_are_amended_on_a_phone(
+    page, demo, app, log_in, axe, assert_clean
+):
+    """Issue 14 item 9: type and MOHOST ratings corrected after signing, the original kept."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Ordered for herself.")
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+
+    page.get_by_role("link", name="Amend activity").click()
+    expect(page.get_by_role("radio", name="Café or eating out")).to_be_checked()
+    axe(page)
+    page.get_by_role("radio", name="Library").check()
+    page.get_by_label("Reason for the amendment").fill("It was the library café")
+    page.get_by_role("button", name="Sign amendment").click()
+    page.wait_for_url(re.compile(r"/notes/\d+#note-activity_type$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Library")
+    history = page.locator("#note-activity_type")
+    history.get_by_text(re.compile("History of activity")).click()
+    expect(history.locator("del")).to_contain_text("Café or eating out")
+
+    page.get_by_role("link", name="Add MOHOST ratings, as an amendment").click()
+    page.get_by_role("group", name="Interest").get_by_role("radio", name="F").check()
+    page.get_by_label("Reason for the amendment").fill("Forgot to rate interest")
+    page.get_by_role("button", name="Sign amendment").click()
+    page.wait_for_url(re.compile(r"/notes/\d+#note-mohost$"))
+    expect(page.locator("#note-mohost")).to_contain_text("(amended)")
+    [note] = notes_of(app, UNRATED)
+    assert note.activity_type == "cafe" and len(note.amendments) == 2
+    assert_no_sideways_scroll(page)
+    assert not small_touch_targets(page), small_touch_targets(page)
+    axe(page)
+    assert_clean(page)
