@@ -119,6 +119,18 @@ def test_every_notes_page_and_fragment_refuses_an_admin(
     assert fragment.status_code == 403
     assert "app-chart" not in fragment.get_data(as_text=True)
     assert "Your notes" not in soup(web.get("/")).get_text()
+    # The client page does not load the notes fragment for an admin (its 403 would otherwise
+    # replace the whole page), while an OT's client page does.
+    assert soup(web.get(f"/clients/{client.id}")).select_one("#client-notes") is None
+
+
+def test_the_client_page_loads_the_notes_fragment_for_clinical_roles(
+    browser_for, make_user, outings
+):
+    client = outings["client"]
+    for role in ("ot", "assistant", "lead"):
+        page = soup(browser_for(make_user(role)).get(f"/clients/{client.id}"))
+        assert page.select_one("#client-notes")["hx-get"] == f"/notes/client/{client.id}"
 
 
 def test_a_lead_still_reads_the_notes_an_admin_cannot(browser_for, make_user, outings, make_note):
