@@ -33,9 +33,12 @@ from app.notes.models import (
     ACTIVITY_TYPES,
     AMENDABLE,
     ENGAGEMENT,
+    FACTS,
     PLACE_LIMIT,
     TEXT_FIELDS,
+    encode,
 )
+from app.notes.services import OUTING_MESSAGE, outing_had_client
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MAX_DURATION = 12 * 60
@@ -87,7 +90,7 @@ class NoteForm(FlaskForm):
     )
     place = StringField(
         "Place",
-        description="For example: Tesco, Hatfield Road",
+        description=f"For example: Tesco, Hatfield Road. Up to {PLACE_LIMIT} characters",
         render_kw={"autocomplete": "off"},
     )
     goal_ids = MultiCheckboxField(
@@ -153,6 +156,7 @@ class NoteForm(FlaskForm):
         self._check_key()
         self._check_client()
         self._check_lengths()
+        self._check_outing()
         self._combine_date_and_time()
         self._check_duration()  # autosave too: an out-of-range number is never stored
         if self.mode in ("draft", "sign"):
@@ -173,6 +177,16 @@ class NoteForm(FlaskForm):
             self.client_id.errors = [
                 "The client was not found. Go back to the client's page and start the note there"
             ]
+
+    def _check_outing(self) -> None:
+        """An outing link must be an outing this client was on, in their unit (issue 13 item 8).
+        A bad one is dropped from the form, so saving again keeps the note without it."""
+        outing = self.outing_id.data
+        if outing is None or self.client is None:
+            return
+        if not outing_had_client(outing, self.client):
+            self.outing_id.errors = [OUTING_MESSAGE.format(initials=self.client.initials)]
+            self.outing_id.data = None
 
     def _check_lengths(self) -> None:
         limits = {"place": ("Place", PLACE_LIMIT), **TEXT_FIELDS}
@@ -252,7 +266,7 @@ class NoteForm(FlaskForm):
         if ok("goal_ids"):
             data["goal_ids"] = list(self.goal_ids.data or [])
         data["ratings"] = self.ratings()
-        data["outing_id"] = self.outing_id.data
+        data["outing_id"] = self.outing_id.data if ok("outing_id") else None
         return data
 
 
@@ -331,6 +345,108 @@ class AmendForm(FlaskForm):
                 "The amended text is the same as what the note says now. "
                 f"Change the {label.lower()} or go back"
             )
+
+
+class AmendFactForm(FlaskForm):
+    """Correct one fact of a signed note (type, date and time, duration, goals, engagement or
+    MOHOST ratings) with a reason. Only the fact's own inputs are shown and checked; ``encoded``
+    is the new value as the amendment row stores it."""
+
+    activity_date = NoteForm.activity_date
+    activity_time = NoteForm.activity_time
+    duration_minutes = NoteForm.duration_minutes
+    activity_type = NoteForm.activity_type
+    engagement = NoteForm.engagement
+    goal_ids = NoteForm.goal_ids
+    reason = AmendForm.reason
+
+    INPUTS = {
+        "activity_at": ("activity_date", "activity_time"),
+        "duration_minutes": ("duration_minutes",),
+        "activity_type": ("activity_type",),
+        "engagement": ("engagement",),
+        "goals": ("goal_ids",),
+        "mohost": tuple(mohost_field_name(key) for key in mohost.ITEMS),
+    }
+    REQUIRED = {
+        "activity_date": "Enter the date of the activity",
+        "activity_time": "Enter the time the activity started",
+        "duration_minutes": "Enter how long the activity took, in minutes",
+        "activity_type": "Choose the type of activity",
+        "engagement": "Choose how engaged the client was",
+    }
+
+    def __init__(self, *args, field: str, current: str, goals: list[ClientGoal] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field = field
+        self.current = current
+        self.encoded = ""
+        self.goal_ids.choices = [SelectChoice(g.id, g.text) for g in goals]
+
+    @property
+    def inputs(self):
+        return [self[name] for name in self.INPUTS[self.field]]
+
+    def fill(self, value) -> None:
+        """Put the fact's current value in its inputs (the GET of the amend page)."""
+        if self.field == "activity_at" and value is not None:
+            local = clock.to_london(value)
+            self.activity_date.data = local.date()
+            self.activity_time.data = local.time().replace(second=0, microsecond=0)
+        elif self.field == "goals":
+            self.goal_ids.data = value
+        elif self.field == "mohost":
+            for key, rating in value.items():
+                self[mohost_field_name(key)].data = rating
+        elif self.field in ("duration_minutes", "activity_type", "engagement"):
+            self[self.field].data = value
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        for field in self.inputs:
+            empty = field.data in (None, "")
+            if field.name in self.REQUIRED and empty and not field.errors:
+                field.errors.append(self.REQUIRED[field.name])
+        if any(f.errors for f in self.inputs):
+            return False
+        value = self._value()
+        if value is None:
+            return False
+        self.encoded = encode(self.field, value)
+        if self.encoded == self.current:
+            self.inputs[0].errors.append(
+                f"This is the same as what the note says now. Change the "
+                f"{FACTS[self.field].lower()} or go back"
+            )
+        return not self.errors
+
+    def _value(self):
+        if self.field == "activity_at":
+            at = local_to_utc(self.activity_date.data, self.activity_time.data)
+            if at > clock.now():
+                self.activity_time.errors.append("Date and time must be in the past")
+                return None
+            return at
+        if self.field == "duration_minutes":
+            minutes = self.duration_minutes.data
+            if not 0 < minutes <= MAX_DURATION:
+                self.duration_minutes.errors.append(
+                    f"Duration must be 1 minute to 12 hours ({MAX_DURATION} minutes)"
+                )
+                return None
+            return minutes
+        if self.field == "goals":
+            return list(self.goal_ids.data or [])
+        if self.field == "mohost":
+            fields = {key: self[mohost_field_name(key)] for key in mohost.ITEMS}
+            return mohost.clean({key: f.data for key, f in fields.items()})
+        return self[self.field].data
+
+
+for _item in mohost.ITEMS.values():
+    setattr(
+        AmendFactForm, mohost_field_name(_item.key), getattr(NoteForm, mohost_field_name(_item.key))
+    )
 
 
 class CountersignForm(FlaskForm):

@@ -5,7 +5,7 @@ the only changes are countersigning and amendments, which are rows of their own:
 is never overwritten (the ORM refuses, see ``_refuse_changes_to_signed_notes``).
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,7 @@ from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.core.types import UTCDateTime
 from app.extensions import db
+from app.notes import mohost
 
 DRAFT = "draft"
 SIGNED = "signed"
@@ -62,9 +64,44 @@ TEXT_FIELDS: dict[str, tuple[str, int]] = {
     "observations": ("MOHO observations", 2000),
 }
 PLACE_LIMIT = 120
-# What an amendment may change: the place and the free text (times and scales are facts of the
-# activity that a new note, not an amendment, should correct).
+# Amendable text: the place and the free text, name -> (label, limit).
 AMENDABLE: dict[str, tuple[str, int]] = {"place": ("Place", PLACE_LIMIT), **TEXT_FIELDS}
+# Amendable facts of the activity (issue 14 item 9): name -> label. An amendment stores each as
+# text (see ``encode``), so before and after sit in the same two columns as amended text.
+FACTS: dict[str, str] = {
+    "activity_type": "Type of activity",
+    "activity_at": "Date and time",
+    "duration_minutes": "Duration",
+    "goals": "OT goals addressed",
+    "engagement": "Engagement",
+    "mohost": "MOHOST ratings",
+}
+
+
+def encode(field: str, value) -> str:
+    """A fact as an amendment row stores it: ids and codes, never free text."""
+    if field == "activity_at":
+        return value.astimezone(UTC).isoformat() if value else ""
+    if field == "duration_minutes":
+        return str(value) if value else ""
+    if field == "goals":
+        return ",".join(str(i) for i in sorted(value))
+    if field == "mohost":
+        return ",".join(f"{key}={rating}" for key, rating in sorted(value.items()))
+    return value or ""
+
+
+def decode(field: str, text: str):
+    if field == "activity_at":
+        return datetime.fromisoformat(text) if text else None
+    if field == "duration_minutes":
+        return int(text) if text else None
+    if field == "goals":
+        return [int(i) for i in text.split(",") if i]
+    if field == "mohost":
+        return dict(pair.split("=", 1) for pair in text.split(",") if pair)
+    return text
+
 
 note_goals = Table(
     "note_goals",
@@ -146,6 +183,11 @@ class Note(db.Model):
         order_by="NoteAmendment.signed_at, NoteAmendment.id",
         lazy="selectin",
     )
+    # Every countersignature ever given, oldest first. The countersigned_* columns above hold
+    # the one that stands now; an assistant's amendment clears them, never these rows.
+    countersignatures: Mapped[list["NoteCountersignature"]] = relationship(
+        order_by="NoteCountersignature.at, NoteCountersignature.id", lazy="selectin"
+    )
 
     @property
     def is_signed(self) -> bool:
@@ -159,15 +201,35 @@ class Note(db.Model):
 
     @property
     def activity_type_label(self) -> str:
-        return ACTIVITY_TYPES.get(self.activity_type, "")
+        return ACTIVITY_TYPES.get(self.current("activity_type"), "")
 
     @property
     def engagement_label(self) -> str:
-        return ENGAGEMENT.get(self.engagement, "")
+        return ENGAGEMENT.get(self.current("engagement"), "")
 
     @property
     def rating_map(self) -> dict[str, str]:
+        """The MOHOST ratings as signed (amendments: ``current_ratings``)."""
         return {r.item_key: r.rating for r in self.ratings}
+
+    @property
+    def current_ratings(self) -> dict[str, str]:
+        return decode("mohost", self.current("mohost"))
+
+    @property
+    def current_activity_at(self) -> datetime | None:
+        return decode("activity_at", self.current("activity_at"))
+
+    @property
+    def current_duration(self) -> int | None:
+        return decode("duration_minutes", self.current("duration_minutes"))
+
+    @property
+    def current_goals(self) -> list[ClientGoal]:
+        if not self.amendments_of("goals"):
+            return list(self.goals)
+        ids = decode("goals", self.current("goals"))
+        return goals_by_id(ids)
 
     @property
     def needs_countersignature(self) -> bool:
@@ -176,10 +238,23 @@ class Note(db.Model):
     def amendments_of(self, field: str) -> list["NoteAmendment"]:
         return [a for a in self.amendments if a.field == field]
 
+    def original(self, field: str) -> str:
+        """A part of the note as signed, as text (facts encoded as amendments store them)."""
+        if field == "goals":
+            return encode(field, [g.id for g in self.goals])
+        if field == "mohost":
+            return encode(field, self.rating_map)
+        if field in FACTS:
+            return encode(field, getattr(self, field))
+        return getattr(self, field) or ""
+
     def current(self, field: str) -> str:
         """What a part of the note says now: the latest amendment's text, else as signed."""
         changes = self.amendments_of(field)
-        return changes[-1].new_text if changes else (getattr(self, field) or "")
+        return changes[-1].new_text if changes else self.original(field)
+
+    def describe_current(self, field: str) -> str:
+        return describe(field, self.current(field))
 
     def __repr__(self) -> str:  # no text: reprs end up in logs
         return f"<Note {self.id} {self.status} client={self.client_id}>"
@@ -219,10 +294,64 @@ class NoteAmendment(db.Model):
 
     @property
     def field_label(self) -> str:
-        return AMENDABLE.get(self.field, (self.field, 0))[0]
+        return FACTS.get(self.field) or AMENDABLE.get(self.field, (self.field, 0))[0]
+
+    @property
+    def old_display(self) -> str:
+        return describe(self.field, self.old_text)
+
+    @property
+    def new_display(self) -> str:
+        return describe(self.field, self.new_text)
 
     def __repr__(self) -> str:
         return f"<NoteAmendment {self.id} note={self.note_id} field={self.field}>"
+
+
+class NoteCountersignature(db.Model):
+    """One countersignature of a note, kept after an amendment has asked for a new one."""
+
+    __tablename__ = "note_countersignatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id"), index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    by_name: Mapped[str] = mapped_column(String(120))
+    role_label: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def __repr__(self) -> str:
+        return f"<NoteCountersignature {self.id} note={self.note_id}>"
+
+
+def goals_by_id(ids: list[int]) -> list[ClientGoal]:
+    """Goals are retired, never deleted, so an amendment's goal ids always find their words."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(ClientGoal).where(ClientGoal.id.in_(ids)).order_by(ClientGoal.id))
+    )
+
+
+def describe(field: str, text: str) -> str:
+    """An amended part of a note in words, for its history."""
+    if field not in FACTS:
+        return text
+    value = decode(field, text)
+    if field == "activity_type":
+        return ACTIVITY_TYPES.get(value, "")
+    if field == "engagement":
+        return ENGAGEMENT.get(value, "")
+    if field == "duration_minutes":
+        return f"{value} minutes" if value else ""
+    if field == "activity_at":
+        return clock.format_datetime(value)
+    if field == "goals":
+        return "; ".join(g.text for g in goals_by_id(value)) or "None recorded"
+    return (
+        "; ".join(f"{mohost.ITEMS[k].name} {r}" for k, r in value.items() if k in mohost.ITEMS)
+        or "Not rated"
+    )
 
 
 class SignedNoteError(RuntimeError):
@@ -263,10 +392,12 @@ def _refuse_changing_signed_ratings(mapper, connection, target: NoteRating) -> N
 
 
 @event.listens_for(NoteAmendment, "before_update")
+@event.listens_for(NoteCountersignature, "before_update")
 def _refuse_changing_amendments(mapper, connection, target) -> None:
-    raise SignedNoteError("amendments are append-only")
+    raise SignedNoteError("amendments and countersignatures are append-only")
 
 
 @event.listens_for(NoteAmendment, "before_delete")
+@event.listens_for(NoteCountersignature, "before_delete")
 def _refuse_deleting_amendments(mapper, connection, target) -> None:
-    raise SignedNoteError("amendments are append-only")
+    raise SignedNoteError("amendments and countersignatures are append-only")

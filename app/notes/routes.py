@@ -2,6 +2,7 @@
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.decorators import roles_required
@@ -14,14 +15,15 @@ from app.extensions import db
 from app.notes import bp, chart, mohost, services
 from app.notes.forms import (
     KEY_PATTERN,
+    AmendFactForm,
     AmendForm,
     CountersignForm,
     DiscardForm,
     NoteForm,
     form_data_from_note,
 )
-from app.notes.models import AMENDABLE, Note
-from app.notes.services import WRITERS, NoteRefused
+from app.notes.models import AMENDABLE, FACTS, Note, decode
+from app.notes.services import READERS, WRITERS, NoteRefused
 
 PER_PAGE = 10
 
@@ -30,6 +32,18 @@ PER_PAGE = 10
 def hhmm(value) -> str:
     """'14:02' in UK local time."""
     return f"{clock.to_london(value):%H:%M}" if value else ""
+
+
+@bp.app_template_filter("own_counter")
+def own_counter(html: Markup) -> Markup:
+    """An NHS character count that notes.js starts itself, counting code points as the server
+    does (NHS's own script counts UTF-16 units: 3 193 for 3 000 characters with emoji).
+    Renaming the module keeps NHS's initAll from starting a second counter on it."""
+    return Markup(
+        str(html).replace(
+            'data-module="nhsuk-character-count"', 'data-module="app-character-count"'
+        )
+    )
 
 
 def _client_or_404(client_id) -> Client:
@@ -60,7 +74,14 @@ def _refused(refused: NoteRefused, note: Note | None = None):
 # --- writing -------------------------------------------------------------------------------
 
 
-def _form_page(form: NoteForm, client: Client | None, note: Note | None, status: int = 200):
+def _form_page(
+    form: NoteForm,
+    client: Client | None,
+    note: Note | None,
+    status: int = 200,
+    signed_meanwhile: Note | None = None,
+    replaces: str = "",
+):
     # A new note for a client who already has this person's unsigned draft: offer that first.
     drafts = (
         [d for d in services.drafts_for(current_user) if d.client_id == client.id]
@@ -75,6 +96,8 @@ def _form_page(form: NoteForm, client: Client | None, note: Note | None, status:
         client=client,
         note=note,
         totals=form.section_totals(),
+        signed_meanwhile=signed_meanwhile,
+        replaces=replaces,
         other_drafts=[d for d in drafts if d.idempotency_key != form.idempotency_key.data],
     )
 
@@ -110,6 +133,10 @@ def _submit(client: Client | None, note: Note | None):
         db.session.rollback()
         return _refused(refused, note)
     if saved.already_signed:
+        if saved.note.author_id == current_user.id and services.differs_from(
+            saved.note, form.note_data()
+        ):
+            return _keep_typed(form, client, saved.note)
         flash("This note was already signed. Nothing was changed.", "success")
         return hx_redirect(url_for("notes.show", note_id=saved.note.id))
     if signing:
@@ -117,6 +144,15 @@ def _submit(client: Client | None, note: Note | None):
         return hx_redirect(url_for("notes.show", note_id=saved.note.id))
     flash("Draft saved. It is on your home screen until you sign it.", "success")
     return hx_redirect(url_for("notes.edit", note_id=saved.note.id))
+
+
+def _keep_typed(form: NoteForm, client: Client, signed: Note):
+    """The form's key belongs to a note signed meanwhile (a reply lost, a copy adopted), but
+    what was typed differs from it. Never drop it: give the form a new key and offer it back,
+    to sign as a new note or to carry into an amendment of the signed one (issue 13 item 12)."""
+    old_key = form.idempotency_key.data
+    form.idempotency_key.data = services.new_key()
+    return _form_page(form, client, None, 409, signed_meanwhile=signed, replaces=old_key)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -139,6 +175,8 @@ def new():
         "activity_date": clock.london_today(),
         **services.parse_prefill(request.args),
     }
+    if "outing_id" in data and not services.outing_had_client(int(data["outing_id"]), client):
+        del data["outing_id"]  # not an outing this client was on: the note is not linked
     form = NoteForm(formdata=None, data=data, client=client, goals=services.goal_choices(client))
     return _form_page(form, client, None)
 
@@ -155,6 +193,10 @@ def edit(note_id: int):
     if note.is_signed:
         if request.method == "GET":
             return redirect(url_for("notes.show", note_id=note.id))
+        if note.author_id == current_user.id:
+            # Signed on another phone or tab while this one still had the draft open: what
+            # this one sends is kept if it differs (see _submit).
+            return _submit(_client_or_404(note.client_id), None)
         return _refused(NoteRefused(services.SIGNED_MESSAGE, 409), note)
     if note.author_id != current_user.id:
         abort(404)
@@ -191,6 +233,13 @@ def autosave():
         )
 
     if existing is not None and existing.is_signed:
+        if existing.author_id == current_user.id:
+            return status(
+                "This note has been signed, so it was not changed. What you typed is kept on "
+                "this phone: Save draft or Sign note keeps it as a new note.",
+                409,
+                existing,
+            )
         return status("This note has been signed, so it was not changed.", 409, existing)
     if existing is not None and existing.author_id != current_user.id:
         return status("Not saved: this form belongs to another draft. Refresh the page.", 409)
@@ -265,6 +314,7 @@ def from_outing():
 
 
 @bp.get("/<id:note_id>")
+@roles_required(*READERS)
 def show(note_id: int):
     """One note as signed, with its amendments, countersignature and MOHOST ratings."""
     note = _note_or_404(note_id)
@@ -274,8 +324,8 @@ def show(note_id: int):
         "notes/show.html",
         "notes/_note.html",
         note=note,
-        totals=mohost.section_totals(note.rating_map),
-        overall=mohost.overall_total(note.rating_map),
+        totals=mohost.section_totals(note.current_ratings),
+        overall=mohost.overall_total(note.current_ratings),
         can_amend=services.can_amend(note, current_user),
         countersign_problem=services.countersign_problem(note, current_user),
         countersign_form=CountersignForm(),
@@ -283,6 +333,7 @@ def show(note_id: int):
 
 
 @bp.get("/client/<id:client_id>")
+@roles_required(*READERS)
 def client_notes(client_id: int):
     """A client's notes, newest first, with their MOHOST summary and charts. The client page
     loads this with htmx; "Show more" adds the next page (a link to a longer page without JS)."""
@@ -314,14 +365,30 @@ def client_notes(client_id: int):
     )
 
 
+@bp.get("/countersign")
+@roles_required("lead")
+def countersign_queue():
+    """A lead's "Waiting for your countersignature": assistants' notes in their units, oldest
+    first. Home loads this fragment by URL (areas compose in the browser)."""
+    notes, count = services.waiting_for_countersignature(current_user)
+    return render(
+        "notes/countersign_queue.html",
+        "notes/_countersign_queue.html",
+        notes=notes,
+        count=count,
+    )
+
+
 # --- after signing -------------------------------------------------------------------------
 
 
 @bp.route("/<id:note_id>/amend/<field>", methods=["GET", "POST"])
+@roles_required(*READERS)
 def amend(note_id: int, field: str):
-    """Change one part of a signed note, with a reason; what it said before stays visible."""
+    """Change one part of a signed note, with a reason; what it said before stays visible.
+    Text parts and the activity's facts (type, time, duration, goals, engagement, MOHOST)."""
     note = _note_or_404(note_id)
-    if field not in AMENDABLE:
+    if field not in AMENDABLE and field not in FACTS:
         abort(404)
     if not note.is_signed:
         return redirect(url_for("notes.edit", note_id=note.id))
@@ -331,13 +398,26 @@ def amend(note_id: int, field: str):
             note,
         )
     current = note.current(field)
-    form = AmendForm(field=field, current=current)
-    if request.method == "GET":
-        form.new_text.data = current
-    elif form.validate_on_submit():
-        services.amend(note, field, form.new_text.data or "", form.reason.data, current_user)
+    if field in FACTS:
+        label, limit = FACTS[field], 0
+        goals = services.goal_choices(note.client, note) if field == "goals" else []
+        goals += [g for g in note.current_goals if g not in goals]
+        form = AmendFactForm(field=field, current=current, goals=goals)
+        if request.method == "GET":
+            form.fill(decode(field, current))
+        valid = request.method == "POST" and form.validate_on_submit()
+        new_value = form.encoded
+    else:
+        label, limit = AMENDABLE[field]
+        form = AmendForm(field=field, current=current)
+        if request.method == "GET":
+            form.new_text.data = current
+        valid = request.method == "POST" and form.validate_on_submit()
+        new_value = form.new_text.data or ""
+    if valid:
+        services.amend(note, field, new_value, form.reason.data, current_user)
         db.session.commit()
-        flash(f"Amendment to {AMENDABLE[field][0].lower()} signed.", "success")
+        flash(f"Amendment to {label.lower()} signed.", "success")
         return hx_redirect(url_for("notes.show", note_id=note.id, _anchor=f"note-{field}"))
     return render(
         "notes/amend.html",
@@ -346,12 +426,15 @@ def amend(note_id: int, field: str):
         form=form,
         note=note,
         field=field,
-        label=AMENDABLE[field][0],
-        limit=AMENDABLE[field][1],
+        label=label,
+        limit=limit,
+        is_fact=field in FACTS,
+        totals=mohost.section_totals(note.current_ratings) if field == "mohost" else [],
     )
 
 
 @bp.post("/<id:note_id>/countersign")
+@roles_required(*READERS)
 def countersign(note_id: int):
     """An OT or lead countersigns an assistant's signed note (never their own)."""
     note = _note_or_404(note_id)

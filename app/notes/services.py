@@ -22,15 +22,21 @@ from app.notes import mohost
 from app.notes.models import (
     AMENDABLE,
     DRAFT,
+    FACTS,
     PLACE_LIMIT,
     SIGNED,
     TEXT_FIELDS,
     Note,
     NoteAmendment,
+    NoteCountersignature,
     NoteRating,
 )
 
 WRITERS = ("ot", "assistant", "lead")
+# Who may read clinical text. Roles are single-valued (admin, lead, ot, assistant), so an admin
+# never "also holds a clinical role": admins manage accounts and units and see no notes at all
+# (least privilege, issue 13 item 14). A clinician who also administers needs a clinical account.
+READERS = WRITERS
 COUNTERSIGNERS = ("ot", "lead")
 NEEDS_COUNTERSIGNATURE = ("assistant",)
 AMENDERS = ("lead",)  # besides the note's own author
@@ -80,6 +86,8 @@ def client_for(user: User, client_id: Any) -> Client | None:
     client_id = parse_id(client_id)
     if client_id is None:
         return None
+    if not user.has_role(*READERS):
+        return None
     client = db.session.get(Client, client_id)
     if client is None or not user.can_access_unit(client.unit_id):
         return None
@@ -88,12 +96,47 @@ def client_for(user: User, client_id: Any) -> Client | None:
 
 def visible_note(user: User, note_id: int) -> Note | None:
     """A note this person may read: any signed note of their units, and their own drafts."""
+    if not user.has_role(*READERS):
+        return None
     note = db.session.get(Note, note_id)
     if note is None or not user.can_access_unit(note.client.unit_id):
         return None
     if not note.is_signed and note.author_id != user.id:
         return None
     return note
+
+
+def outing_had_client(outing_id: int, client: Client) -> bool:
+    """True if the client was on this lone-working outing and it belongs to the client's unit.
+
+    Notes must not import lone working's Python (features do not import each other), yet a
+    note's outing has to be a real one. The check therefore reads lone working's two tables by
+    name from the shared metadata: the database, not the other feature's code, is the contract.
+    A foreign key would say "exists" but not "this client, this unit"; a core helper would put
+    a lone-working fact in core for one caller. If the tables are missing, nothing matches.
+    """
+    tables = db.metadata.tables
+    if "outing_clients" not in tables or "outings" not in tables:
+        return False
+    links, outings = tables["outing_clients"], tables["outings"]
+    if not 0 < outing_id < 2**31:
+        return False
+    found = db.session.execute(
+        select(links.c.outing_id)
+        .join(outings, outings.c.id == links.c.outing_id)
+        .where(
+            links.c.outing_id == outing_id,
+            links.c.client_id == client.id,
+            outings.c.unit_id == client.unit_id,
+        )
+    ).first()
+    return found is not None
+
+
+OUTING_MESSAGE = (
+    "The outing this note was started from is not one {initials} was on in this unit, so the "
+    "note is not linked to it. Everything you typed is kept: save or sign again"
+)
 
 
 def goal_choices(client: Client, note: Note | None = None) -> list[ClientGoal]:
@@ -160,6 +203,20 @@ def save_note(key: str, client: Client, data: Mapping[str, Any], actor: User, si
     return Saved(note, created)
 
 
+def differs_from(note: Note, data: Mapping[str, Any]) -> bool:
+    """True if parsed form values say something the note does not: then a form whose key
+    turned out to be a signed note's holds text the person typed that is not on the record."""
+    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place"):
+        if name in data and (data[name] or None) != (getattr(note, name) or None):
+            return True
+    for name in TEXT_FIELDS:
+        if name in data and (data[name] or "").strip() != (getattr(note, name) or "").strip():
+            return True
+    if "goal_ids" in data and set(data["goal_ids"]) != {g.id for g in note.goals}:
+        return True
+    return "ratings" in data and mohost.clean(data["ratings"]) != note.rating_map
+
+
 def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
     """Copy parsed form values onto a draft; keys missing from ``data`` are left as they are."""
     if note.is_signed:
@@ -171,6 +228,8 @@ def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
         if name in data:
             setattr(note, name, data[name])
     if data.get("outing_id") is not None and note.outing_id is None:
+        if not outing_had_client(data["outing_id"], client):
+            raise NoteRefused(OUTING_MESSAGE.format(initials=client.initials), 422)
         note.outing_id = data["outing_id"]
     if "goal_ids" in data:
         wanted = set(data["goal_ids"])
@@ -254,13 +313,14 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
         raise NoteRefused(
             "Only the person who wrote this note, or a lead OT, can amend it.", status=403
         )
-    if field not in AMENDABLE:
+    if field not in AMENDABLE and field not in FACTS:
         raise NoteRefused("That part of a note cannot be amended.", 404)
+    old_text = note.current(field)
     amendment = NoteAmendment(
         note_id=note.id,
         field=field,
-        old_text=note.current(field),
-        new_text=new_text.strip(),
+        old_text=old_text,
+        new_text=new_text.strip() if field in AMENDABLE else new_text,
         reason=reason.strip(),
         author_id=actor.id,
         author_name=actor.name,
@@ -268,6 +328,14 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
         signed_at=clock.now(),
     )
     db.session.add(amendment)
+    # What an assistant changes after a countersignature has not been countersigned: the note
+    # waits for an OT or lead again. The earlier countersignature stays in its own row.
+    withdrawn = note.countersigned_at is not None and actor.has_role(*NEEDS_COUNTERSIGNATURE)
+    if withdrawn:
+        note.countersigned_at = None
+        note.countersigned_by_id = None
+        note.countersigned_by_name = ""
+        note.countersigned_role_label = ""
     db.session.flush()
     db.session.refresh(note, ["amendments"])
     record(
@@ -276,7 +344,14 @@ def amend(note: Note, field: str, new_text: str, reason: str, actor: User) -> No
         note.id,
         actor=actor,
         unit_id=note.client.unit_id,
-        extra={"client_id": note.client_id, "field": field, "amendment_id": amendment.id},
+        extra={
+            "client_id": note.client_id,
+            "field": field,
+            "amendment_id": amendment.id,
+            # Facts are codes and ids, so before and after go in the audit; free text never.
+            **({"before": old_text, "after": new_text} if field in FACTS else {}),
+            **({"needs_countersignature_again": True} if withdrawn else {}),
+        },
     )
     return amendment
 
@@ -304,7 +379,17 @@ def countersign(note: Note, actor: User) -> Note:
     note.countersigned_by_id = actor.id
     note.countersigned_by_name = actor.name
     note.countersigned_role_label = actor.role_label
+    db.session.add(
+        NoteCountersignature(
+            note_id=note.id,
+            by_id=actor.id,
+            by_name=actor.name,
+            role_label=actor.role_label,
+            at=note.countersigned_at,
+        )
+    )
     db.session.flush()
+    db.session.refresh(note, ["countersignatures"])
     record(
         "countersign",
         "note",
@@ -362,6 +447,25 @@ def recent_signed_for(user: User, limit: int = 5) -> list[Note]:
     )
 
 
+def waiting_for_countersignature(user: User, limit: int = 50) -> tuple[list[Note], int]:
+    """Assistants' signed notes in this person's units that no OT or lead has countersigned
+    (or that were amended since), oldest signature first, and how many there are in all."""
+    units = [u.id for u in user.accessible_units()]
+    where = (
+        Note.status == SIGNED,
+        Note.signed_role.in_(NEEDS_COUNTERSIGNATURE),
+        Note.countersigned_at.is_(None),
+        Client.unit_id.in_(units),
+        Note.author_id != user.id,
+    )
+    query = select(Note).join(Client, Client.id == Note.client_id).where(*where)
+    notes = db.session.scalars(query.order_by(Note.signed_at, Note.id).limit(limit)).all()
+    count = db.session.scalar(
+        select(func.count(Note.id)).join(Client, Client.id == Note.client_id).where(*where)
+    )
+    return list(notes), count
+
+
 def notes_for_outing(user: User, outing_id: int, client_ids: list[int]) -> dict[int, Note]:
     """This person's notes from an outing, by client (the latest per client)."""
     rows = db.session.scalars(
@@ -395,14 +499,17 @@ class RatingPoint:
 
 def rating_history(client: Client, limit: int = 50) -> list[RatingPoint]:
     """Signed notes with any MOHOST rating, oldest activity first (the latest ``limit``)."""
-    rated = select(NoteRating.note_id).distinct()
+    rated = select(NoteRating.note_id).union(
+        select(NoteAmendment.note_id).where(NoteAmendment.field == "mohost")
+    )
     notes = db.session.scalars(
         select(Note)
         .where(Note.client_id == client.id, Note.status == SIGNED, Note.id.in_(rated))
         .order_by(Note.activity_at.desc(), Note.id.desc())
         .limit(limit)
     ).all()
-    return [RatingPoint(n.id, n.activity_at, n.rating_map) for n in reversed(notes)]
+    points = [RatingPoint(n.id, n.activity_at, n.current_ratings) for n in reversed(notes)]
+    return [p for p in points if p.ratings]  # ratings amended away leave no point
 
 
 # --- prefill from an outing ----------------------------------------------------------------

@@ -207,8 +207,23 @@ function adoptable(user, client) {
   return best;
 }
 
+// The server gave this form a new key because its old one belongs to a note signed meanwhile
+// (issue 13 item 12): move the unsent copy to the new key, so it is neither adopted back onto
+// the signed note nor dropped when that note's page is opened.
+function rekey(form) {
+  const old = rootOf(form)?.dataset.noteReplaces;
+  if (!old) return;
+  const from = entryName(rootOf(form).dataset.noteUser, old);
+  const entry = read(from);
+  const key = form.elements.idempotency_key.value;
+  if (entry) write(nameFor(form), { ...entry, key, pending: true, changed: Date.now() });
+  else remember(form);
+  store.removeItem(from);
+}
+
 function restore(form) {
   const root = rootOf(form);
+  rekey(form);
   let entry = read(nameFor(form));
   if (!entry && root.dataset.noteRevision === "0") {
     entry = adoptable(root.dataset.noteUser, root.dataset.noteClient);
@@ -234,6 +249,102 @@ function restore(form) {
   else say(OFFLINE_TEXT, "offline");
 }
 
+// --- logging out with unsent text on the phone ----------------------------------------------
+
+// On a shared unit phone, unsent text is one person's clinical record left for the next. At
+// logout (the header's form[data-logout]) say so, and offer to send it now or delete it; never
+// delete it silently (issue 13 item 13).
+const AUTOSAVE_URL = "/notes/autosave";
+
+function unsentFor(user) {
+  return entries().filter(([name, entry]) => name.startsWith(`${PREFIX}${user}:`) && entry?.pending);
+}
+
+function logoutChoice(form, unsent) {
+  document.getElementById("logout-unsent")?.remove();
+  const box = document.createElement("div");
+  box.className = "nhsuk-warning-callout app-logout-unsent";
+  box.id = "logout-unsent";
+  box.tabIndex = -1;
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-labelledby", "logout-unsent-title");
+  const count = unsent.length === 1 ? "1 note" : `${unsent.length} notes`;
+  // Built element by element: notes.js never parses HTML (see tests/notes/test_drafts.py).
+  const make = (tag, className, text) => {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text) el.textContent = text;
+    return el;
+  };
+  const title = make("h2", "nhsuk-warning-callout__label");
+  title.id = "logout-unsent-title";
+  title.append(make("span", "nhsuk-u-visually-hidden", "Important: "), "Unsent text on this phone");
+  const message = make(
+    "p",
+    "",
+    `${count} you typed on this phone ${unsent.length === 1 ? "has" : "have"} not reached the ` +
+      "server. Someone else may use this phone next: send it now, or delete it from this phone.",
+  );
+  const statusLine = make("p", "nhsuk-body-s");
+  statusLine.id = "logout-unsent-status";
+  statusLine.setAttribute("role", "status");
+  const buttons = [
+    ["nhsuk-button", "Send now, then log out", "send"],
+    ["nhsuk-button nhsuk-button--secondary", "Delete from this phone and log out", "delete"],
+    ["nhsuk-button nhsuk-button--secondary", "Stay logged in", "cancel"],
+  ].map(([className, text, action]) => {
+    const button = make("button", className, text);
+    button.type = "button";
+    button.dataset[`logout${action[0].toUpperCase()}${action.slice(1)}`] = "";
+    return button;
+  });
+  box.append(title, message, statusLine, ...buttons);
+  const status = box.querySelector("#logout-unsent-status");
+  const leave = () => {
+    form.dataset.confirmed = "true";
+    form.submit();
+  };
+  box.querySelector("[data-logout-cancel]").addEventListener("click", () => box.remove());
+  box.querySelector("[data-logout-delete]").addEventListener("click", () => {
+    for (const [name] of unsentFor(form.dataset.noteUser)) store.removeItem(name);
+    leave();
+  });
+  box.querySelector("[data-logout-send]").addEventListener("click", async () => {
+    status.textContent = "Sending…";
+    const token = form.elements.csrf_token?.value ?? "";
+    let failed = 0;
+    for (const [name, entry] of unsentFor(form.dataset.noteUser)) {
+      const body = new URLSearchParams({ idempotency_key: entry.key, client_id: entry.client });
+      for (const [field, value] of Object.entries(entry.fields ?? {})) {
+        for (const one of Array.isArray(value) ? value : [value]) body.append(field, one);
+      }
+      try {
+        const answer = await fetch(AUTOSAVE_URL, {
+          method: "POST",
+          body,
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": token, "HX-Request": "true" },
+        });
+        if (answer.ok) store.removeItem(name);
+        else failed += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+    if (!failed) {
+      leave();
+      return;
+    }
+    status.textContent =
+      `Not sent — ${failed === 1 ? "1 note" : `${failed} notes`} did not reach the server ` +
+      "(no signal, or it refused). The text is still on this phone: try again, or delete it.";
+  });
+  const main = document.getElementById("maincontent") ?? document.body;
+  main.prepend(box);
+  box.focus();
+  box.scrollIntoView({ block: "start" });
+}
+
 // --- wiring --------------------------------------------------------------------------------
 
 function isAutosave(event) {
@@ -247,6 +358,21 @@ function isNoteSubmit(event) {
 }
 
 const sentFields = new WeakMap();
+// The Save draft or Sign note button last pressed, so "Try again" repeats the same action.
+let lastSubmitter = null;
+
+function serverFailed() {
+  const box = document.getElementById("note-server-error");
+  if (!box) return;
+  const title = box.querySelector("#note-server-error-title");
+  const signing = !lastSubmitter || lastSubmitter.value === "sign";
+  title.textContent = signing ? title.dataset.signing : title.dataset.saving;
+  const form = noteForm();
+  if (form) remember(form); // the copy on this phone is the fallback if the server stays down
+  box.hidden = false;
+  box.focus();
+  box.scrollIntoView({ block: "start" });
+}
 
 function start() {
   const signed = document.querySelector("[data-note-signed]");
@@ -269,6 +395,20 @@ function start() {
     if (event.target.closest(".app-segmented")) updateTotals(target);
   });
   document.addEventListener("submit", (event) => {
+    const logout = event.target.closest?.("form[data-logout]");
+    if (logout && !logout.dataset.confirmed) {
+      const current = noteForm();
+      if (current && rootOf(current).dataset.noteUser === logout.dataset.noteUser) {
+        const entry = read(nameFor(current));
+        if (entry?.pending) remember(current); // what is on screen is the latest
+      }
+      const unsent = unsentFor(logout.dataset.noteUser);
+      if (unsent.length) {
+        event.preventDefault();
+        logoutChoice(logout, unsent);
+      }
+      return;
+    }
     if (event.target.id === "discard-form") {
       const current = noteForm();
       if (current) store.removeItem(nameFor(current));
@@ -291,6 +431,7 @@ function start() {
     if (isNoteSubmit(event)) {
       submitting = true;
       document.getElementById("note-send-failed")?.setAttribute("hidden", "");
+      document.getElementById("note-server-error")?.setAttribute("hidden", "");
     }
   });
   document.body.addEventListener("htmx:beforeSwap", (event) => {
@@ -299,8 +440,30 @@ function start() {
       event.detail.shouldSwap = false;
       say("Not saved to the server yet. Kept on this phone.", "failed");
     }
+    if (isNoteSubmit(event) && event.detail.xhr.status >= 500) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = false; // handled here: the form and its text stay on screen
+      serverFailed();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest?.("button[name=action]");
+    if (button?.form && rootOf(button.form)) lastSubmitter = button;
+    if (event.target.closest?.("#note-retry")) {
+      const form = noteForm();
+      document.getElementById("note-server-error")?.setAttribute("hidden", "");
+      // A real click, so htmx sends the button's action=sign|draft as it did the first time.
+      if (lastSubmitter?.form === form && lastSubmitter.isConnected) lastSubmitter.click();
+      else form?.requestSubmit();
+    }
   });
   document.body.addEventListener("htmx:afterSwap", (event) => {
+    const swapped = noteForm();
+    if (swapped && isNoteSubmit(event)) {
+      rekey(swapped);
+      // What is on screen is what counts now: keep it as this form's copy.
+      remember(swapped);
+    }
     // The server's own answer: say a refusal (over a limit, signed elsewhere) out loud once.
     if (!isAutosave(event)) return;
     const answer = autosaveElement()?.querySelector(".app-autosave__text");
@@ -341,6 +504,33 @@ function start() {
     if (noteForm()) saveNow();
   });
 }
+
+// --- character counts that count as the server does ----------------------------------------
+
+// The server counts code points (Python's len); NHS's counter counts UTF-16 units, so with
+// emoji it said 3 193 where the server said 3 000. Note fields are rendered with
+// data-module="app-character-count" (the own_counter filter), which NHS's initAll leaves alone,
+// and started here with a code-point count.
+const nhsukUrl = document.querySelector('meta[name="waypoint-nhsuk-js"]')?.content;
+const countCodePoints = (text) => [...text].length;
+
+function startCounters(scope) {
+  const roots = [...(scope?.querySelectorAll?.('[data-module="app-character-count"]') ?? [])];
+  const fresh = roots.filter((root) => !root.dataset.appCounted);
+  if (!nhsukUrl || !fresh.length) return;
+  for (const root of fresh) root.dataset.appCounted = "true";
+  import(nhsukUrl).then(({ CharacterCount }) => {
+    for (const root of fresh) new CharacterCount(root, { countFunction: countCodePoints });
+  });
+}
+
+function startCountersOnce() {
+  startCounters(document);
+  document.body.addEventListener("htmx:afterSettle", (event) => startCounters(event.detail.elt));
+}
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", startCountersOnce, { once: true });
+} else startCountersOnce();
 
 // htmx (a deferred script, so its listener is first) sets itself up on DOMContentLoaded. Start
 // after it, so that a restored draft can be sent through the autosave element straight away.

@@ -341,3 +341,274 @@ def test_the_client_page_shows_notes_and_the_mohost_chart_at_360_pixels(
     assert total >= 5
     stored = page.evaluate("() => JSON.stringify(localStorage)")
     assert "waypoint:note" not in json.loads(json.dumps(stored))
+
+
+LEAD = "lead@example.com"
+
+
+def test_a_server_error_during_sign_keeps_the_form_and_offers_a_retry(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    """Issue 13 item 15: a 500 on Sign leaves the form and its text on screen."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Chose a table by the window herself.")
+
+    def fail(route):
+        if route.request.method == "POST":
+            route.fulfill(status=500, body="<h1>Sorry, there is a problem</h1>")
+        else:
+            route.fallback()
+
+    page.route("**/notes/new", fail)
+    page.route(re.compile(r".*/notes/\d+/edit$"), fail)
+    page.get_by_role("button", name="Sign note").click()
+    summary = page.locator("#note-server-error")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading")).to_have_text("Not signed — try again")
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("Support given")).to_have_value("Chose a table by the window herself.")
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Sorry")
+    assert not any(n.is_signed for n in notes_of(app, UNRATED))
+    [copy] = stored_drafts(page)  # the fallback if the server stays down
+    assert copy["fields"]["support_given"] == "Chose a table by the window herself."
+    axe(page)
+
+    page.unroute("**/notes/new")
+    page.unroute(re.compile(r".*/notes/\d+/edit$"))
+    page.wait_for_timeout(1100)  # the NHS button ignores a second tap within a second
+    summary.get_by_role("button", name="Try again").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    expect(page.locator(".app-tags")).to_contain_text("Signed")
+    [note] = notes_of(app, UNRATED)
+    assert note.is_signed and note.support_given == "Chose a table by the window herself."
+    page_log(page).console.clear()  # the 500 was caused on purpose
+    page_log(page).bad_responses.clear()
+    assert_clean(page)
+
+
+def test_a_lead_sees_notes_waiting_for_countersignature_on_home(
+    page, demo, app, log_in, axe, assert_clean
+):
+    """Issue 14 item 7: the queue is the notes area's fragment, loaded on home."""
+    with app.app_context():
+        waiting = db.session.scalars(
+            select(Note)
+            .where(Note.signed_role == "assistant", Note.countersigned_at.is_(None))
+            .order_by(Note.signed_at, Note.id)
+        ).all()
+        first = (waiting[0].id, waiting[0].client.initials)
+    assert waiting, "the demo data has an assistant's note waiting"
+    log_in(page, LEAD)
+    page.goto("/")
+    queue = page.locator("#countersign-queue")
+    expect(queue.get_by_role("heading", name="Waiting for your countersignature")).to_be_visible()
+    count = len(waiting)
+    expect(queue).to_contain_text(f"{count} {'note' if count == 1 else 'notes'} to countersign")
+    link = queue.locator("#countersign-list a").first
+    expect(link).to_contain_text(first[1])
+    axe(page)
+    assert_clean(page)
+    link.click()
+    page.wait_for_url(f"**/notes/{first[0]}")
+    expect(page.get_by_role("button", name="Countersign this note")).to_be_visible()
+
+
+def test_an_adopted_copy_whose_note_was_signed_meanwhile_is_kept_as_a_new_note(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    """Issue 13 item 12: the unsent copy's note was signed (its reply lost); the new text
+    typed into that copy is offered as a new note, never dropped."""
+    from app.auth.models import User
+    from app.notes import services
+
+    with app.app_context():
+        ot = db.session.scalar(select(User).where(User.email == OT))
+        client = db.session.get(Client, client_id(app, UNRATED))
+        at = clock.now() - timedelta(hours=3)
+        data = {"activity_at": at, "duration_minutes": 60, "activity_type": "cafe"}
+        data |= {"place": "Costa", "engagement": "full", "support_given": "As signed."}
+        saved = services.save_note(services.new_key(), client, data, ot, sign=True)
+        db.session.commit()
+        key, user_id, signed_id = saved.note.idempotency_key, ot.id, saved.note.id
+    log_in(page, OT)
+    day, time_ = two_hours_ago()
+    copy = {
+        "key": key,
+        "client": str(client_id(app, UNRATED)),
+        "pending": True,
+        "fields": {
+            "activity_date": day,
+            "activity_time": time_,
+            "duration_minutes": "60",
+            "activity_type": "cafe",
+            "place": "Costa",
+            "engagement": "full",
+            "support_given": "As signed.",
+            "risks": "Typed after the signal dropped: left her bag on the bus.",
+        },
+    }
+    page.evaluate(
+        "([name, entry]) => localStorage.setItem("
+        "name, JSON.stringify({...entry, changed: Date.now()}))",
+        [f"waypoint:note:{user_id}:{key}", copy],
+    )
+    open_new_note(page, app, UNRATED)
+    expect(page.locator("#note-restored")).to_be_visible()
+    expect(page.locator("#note-autosave")).to_contain_text("What you typed is kept on this phone")
+
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Sign note").click()
+    callout = page.locator("#note-signed-meanwhile")
+    expect(callout).to_be_visible()
+    expect(callout).to_contain_text("This note has already been signed")
+    expect(callout.get_by_role("link", name="open the signed note and amend it")).to_have_attribute(
+        "href", f"/notes/{signed_id}"
+    )
+    expect(page.get_by_label("Risks observed")).to_have_value(
+        "Typed after the signal dropped: left her bag on the bus."
+    )
+    new_key = page.locator("#note-key").input_value()
+    assert new_key != key
+    drafts = stored_drafts(page)
+    assert [d["key"] for d in drafts] == [new_key]  # moved to the new key, not dropped
+    assert drafts[0]["fields"]["risks"].startswith("Typed after the signal dropped")
+    axe(page)
+
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    first, second = notes_of(app, UNRATED)
+    assert first.risks == "" and second.risks.startswith("Typed after the signal dropped")
+    assert second.is_signed and second.idempotency_key == new_key
+    page_log(page).console.clear()  # the 409s were the point
+    page_log(page).bad_responses.clear()
+    assert_clean(page)
+
+
+def test_limits_show_before_submitting_and_count_as_the_server_does(
+    page, demo, app, log_in, assert_clean
+):
+    """Issue 14 item 9: the counter counts code points, as the server does, and the Place
+    field keeps emoji and Arabic whole."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    expect(page.locator("#place-hint")).to_contain_text("Up to 120 characters")
+    support = page.get_by_label("Support given")
+    # 1 990 emoji: 1 990 characters for the server, 3 980 UTF-16 units for NHS's own count.
+    support.fill("😀" * 1990)
+    status = page.locator(
+        "[data-module=app-character-count]:has(#support_given) .nhsuk-character-count__status"
+    )
+    expect(status).to_have_text(re.compile(r"You have 10 characters remaining"))
+    support.fill("😀" * 2003)
+    expect(status).to_have_text(re.compile(r"You have 3 characters too many"))
+    support.fill("Walked to the café 😀")
+
+    place = "مقهى الحي " * 6 + "🚌" * 40  # 100 code points, 140 UTF-16 units
+    assert len(place) <= 120 < len(place.encode("utf-16-le")) // 2
+    fill_the_essentials(page)
+    page.get_by_label("Place").fill(place)
+    expect(page.get_by_label("Place")).to_have_value(place)
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    [note] = notes_of(app, UNRATED)
+    assert note.place == place and note.support_given == "Walked to the café 😀"
+    assert_clean(page)
+
+
+def test_logging_out_with_unsent_text_offers_to_send_or_delete_it(
+    page, demo, app, log_in, axe, assert_clean, page_log
+):
+    """Issue 13 item 13: never left on the phone, never deleted silently."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    page.route("**/notes/autosave", lambda route: route.abort())
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Unsent: chose the quiet table.")
+    wait_until(page, lambda: len(stored_drafts(page)) == 1, "the copy is on the phone")
+    page.goto("/")  # elsewhere in the app, the text still unsent
+
+    page.get_by_role("button", name="Log out").click()
+    choice = page.locator("#logout-unsent")
+    expect(choice).to_be_visible()
+    expect(choice).to_be_in_viewport()
+    expect(choice).to_contain_text("1 note you typed on this phone has not reached the server")
+    assert "/login" not in page.url
+    axe(page)
+    page.get_by_role("button", name="Send now, then log out").click()
+    expect(choice.get_by_role("status")).to_contain_text("Not sent")
+    assert len(stored_drafts(page)) == 1  # kept, not deleted
+
+    page.unroute("**/notes/autosave")
+    page.get_by_role("button", name="Send now, then log out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    [draft] = notes_of(app, UNRATED)
+    assert draft.support_given == "Unsent: chose the quiet table." and not draft.is_signed
+    assert stored_drafts(page) == []
+    page_log(page).console.clear()  # the aborted saves were on purpose
+    page_log(page).bad_responses.clear()
+    assert_clean(page)
+
+
+def test_logging_out_can_delete_unsent_text_and_without_any_just_logs_out(
+    page, demo, app, log_in, page_log
+):
+    log_in(page, OT)
+    page.get_by_role("button", name="Log out").click()  # nothing unsent: straight out
+    page.wait_for_url(re.compile(r"/login"))
+
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    page.route("**/notes/autosave", lambda route: route.abort())  # no signal for saves
+    page.get_by_label("Support given").fill("Typed on the bus.")
+    wait_until(page, lambda: len(stored_drafts(page)) == 1, "the copy is on the phone")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("#logout-unsent")).to_be_visible()
+    page.get_by_role("button", name="Stay logged in").click()
+    expect(page.locator("#logout-unsent")).to_have_count(0)
+    assert len(stored_drafts(page)) == 1
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Delete from this phone and log out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert stored_drafts(page) == []
+    assert notes_of(app, UNRATED) == []
+    page_log(page).console.clear()
+
+
+def test_the_facts_of_a_signed_note_are_amended_on_a_phone(
+    page, demo, app, log_in, axe, assert_clean
+):
+    """Issue 14 item 9: type and MOHOST ratings corrected after signing, the original kept."""
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    page.get_by_label("Support given").fill("Ordered for herself.")
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+
+    page.get_by_role("link", name="Amend activity").click()
+    expect(page.get_by_role("radio", name="Café or eating out")).to_be_checked()
+    axe(page)
+    page.get_by_role("radio", name="Library").check()
+    page.get_by_label("Reason for the amendment").fill("It was the library café")
+    page.get_by_role("button", name="Sign amendment").click()
+    page.wait_for_url(re.compile(r"/notes/\d+#note-activity_type$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Library")
+    history = page.locator("#note-activity_type")
+    history.get_by_text(re.compile("History of activity")).click()
+    expect(history.locator("del")).to_contain_text("Café or eating out")
+
+    page.get_by_role("link", name="Add MOHOST ratings, as an amendment").click()
+    page.get_by_role("group", name="Interest").get_by_role("radio", name="F").check()
+    page.get_by_label("Reason for the amendment").fill("Forgot to rate interest")
+    page.get_by_role("button", name="Sign amendment").click()
+    page.wait_for_url(re.compile(r"/notes/\d+#note-mohost$"))
+    expect(page.locator("#note-mohost")).to_contain_text("(amended)")
+    [note] = notes_of(app, UNRATED)
+    assert note.activity_type == "cafe" and len(note.amendments) == 2
+    assert_no_sideways_scroll(page)
+    assert not small_touch_targets(page), small_touch_targets(page)
+    axe(page)
+    assert_clean(page)

@@ -115,3 +115,29 @@ def make_note(app):
             return saved.note.id
 
     return make
+
+
+@pytest.fixture
+def make_outing(app):
+    """``make_outing(worker, [clients], unit=None)`` -> outing id: a closed lone-working outing
+    (the notes tests only need it to exist with its clients and unit)."""
+    from app.lone_working.models import Outing
+
+    def make(worker: User, clients: list[Client], unit=None) -> int:
+        with app.app_context():
+            outing = Outing(
+                unit_id=unit.id if unit else worker.home_unit_id,
+                worker_id=worker.id,
+                destination="Town centre",
+                contact_number="07700 900000",
+                checked_out_at=ACTIVITY_AT,
+                expected_return=ACTIVITY_AT,
+                last_welfare_at=ACTIVITY_AT,
+                status="back",
+                clients=[db.session.get(Client, c.id) for c in clients],
+            )
+            db.session.add(outing)
+            db.session.commit()
+            return outing.id
+
+    return make

@@ -58,7 +58,12 @@ def test_resending_a_signed_notes_key_with_new_text_changes_nothing(
     for action in ("sign", "draft"):
         form = complete_form(client.id, key=key, support_given="Sneaky change.", action=action)
         response = web.post("/notes/new", form)
-        assert response.headers["Location"] == f"/notes/{note_id}"
+        # The signed note is untouched; the different text comes back as a new note's form
+        # (issue 13 item 12: typed text is never dropped).
+        assert response.status_code == 409
+        page = soup(response)
+        assert page.select_one("#support_given").get_text() == "Sneaky change."
+        assert page.select_one("#note-key")["value"] != key
     autosave = web.post(
         "/notes/autosave", {"idempotency_key": key, "support_given": "Sneaky change."}, htmx=True
     )
@@ -193,12 +198,16 @@ def test_only_the_author_or_a_lead_may_amend(
     client = make_client("AB")
     author = make_user("assistant")
     note_id = make_note(author, client)
-    for role in ("ot", "assistant", "admin"):
+    for role in ("ot", "assistant"):
         other = browser_for(make_user(role))
         response = amend(other, note_id, "risks", "Changed by someone else.")
         assert response.status_code == 403, role
         assert "Only the person who wrote this note, or a lead OT" in soup(response).get_text()
         assert soup(other.get(f"/notes/{note_id}")).select_one(".app-note-part__action") is None
+    # An admin reads no notes at all (issue 13 item 14), so cannot amend one either.
+    admin = browser_for(make_user("admin"))
+    assert amend(admin, note_id, "risks", "Changed by an admin.").status_code == 403
+    assert admin.get(f"/notes/{note_id}").status_code == 403
     lead = browser_for(make_user("lead"))
     assert amend(lead, note_id, "risks", "Added by the lead.").status_code == 303
     assert len(load(app, note_id).amendments) == 1
@@ -213,7 +222,9 @@ def test_an_unknown_part_cannot_be_amended_and_a_draft_is_edited_instead(
     draft = make_note(ot, client, sign=False)
     web.login(ot)
     assert amend(web, signed, "signed_by_name", "Someone else").status_code == 404
-    assert amend(web, signed, "activity_at", "2020-01-01").status_code == 404
+    assert amend(web, signed, "status", "draft").status_code == 404
+    assert amend(web, signed, "countersigned_at", "2020-01-01").status_code == 404
+    # (activity_at is amendable since issue 14 item 9: see test_amending_facts.py)
     response = web.get(f"/notes/{draft}/amend/risks")
     assert response.status_code == 302 and response.headers["Location"] == f"/notes/{draft}/edit"
 

@@ -329,12 +329,13 @@ def test_titles_and_urls_never_carry_the_client_name(web, make_user, make_client
             assert "Stonebridge" not in link["href"]
 
 
-def test_admins_read_notes_but_do_not_write_them(web, make_user, make_client):
+def test_admins_neither_read_nor_write_notes(web, make_user, make_client):
+    # Issue 13 item 14 reversed the earlier policy (admins read every unit's notes).
     client = make_client("AB")
     web.login(make_user("admin"))
     assert web.get(f"/notes/new?client={client.id}").status_code == 403
     assert web.post("/notes/new", complete_form(client.id)).status_code == 403
-    assert web.get(f"/notes/client/{client.id}").status_code == 200
+    assert web.get(f"/notes/client/{client.id}").status_code == 403
 
 
 def test_a_client_of_a_unit_you_do_not_work_in_has_no_note_form(
@@ -377,10 +378,12 @@ def test_writing_and_signing_are_audited_without_any_free_text(
 
 
 def test_an_outing_prefills_time_place_and_outing_and_the_note_keeps_the_outing(
-    web, make_user, make_client, app, now
+    web, make_user, make_client, make_outing, app, now
 ):
     client = make_client("AB")
-    web.login(make_user("ot"))
+    ot = make_user("ot")
+    outing = make_outing(ot, [client])
+    web.login(ot)
     page = soup(
         web.get(
             "/notes/new",
@@ -388,19 +391,21 @@ def test_an_outing_prefills_time_place_and_outing_and_the_note_keeps_the_outing(
                 "client": client.id,
                 "at": "2026-03-10T11:45:00+00:00",
                 "place": "Verulamium Park",
-                "outing": "42",
+                "outing": str(outing),
             },
         )
     )
     assert page.select_one("#activity_date")["value"] == "2026-03-10"
     assert page.select_one("#activity_time")["value"] == "11:45"
     assert page.select_one("#place")["value"] == "Verulamium Park"
-    assert page.select_one("#note-outing")["value"] == "42"
-    form = complete_form(client.id, activity_time="11:45", place="Verulamium Park", outing_id="42")
+    assert page.select_one("#note-outing")["value"] == str(outing)
+    form = complete_form(
+        client.id, activity_time="11:45", place="Verulamium Park", outing_id=str(outing)
+    )
     web.post("/notes/new", form)
     note = only_note(app)
-    assert note.outing_id == 42
-    assert "Outing 42" in soup(web.get(f"/notes/{note.id}")).get_text()
+    assert note.outing_id == outing
+    assert f"Outing {outing}" in soup(web.get(f"/notes/{note.id}")).get_text()
 
 
 def test_outing_facts_that_do_not_make_sense_are_left_for_the_ot(web, make_user, make_client, now):
@@ -421,19 +426,20 @@ def test_outing_facts_that_do_not_make_sense_are_left_for_the_ot(web, make_user,
 
 
 def test_a_closed_outing_offers_one_write_note_link_per_client(
-    web, make_user, make_client, make_unit, make_note, app, now
+    web, make_user, make_client, make_unit, make_note, make_outing, app, now
 ):
     ab, cd, ef = make_client("AB"), make_client("CD"), make_client("EF")
     elsewhere = make_client("ZZ", home_unit=make_unit("Orchard Lodge", "Orchard"))
     ot = make_user("ot")
-    drafted = make_note(ot, cd, sign=False, outing_id=7)
-    signed = make_note(ot, ef, outing_id=7)
+    outing = make_outing(ot, [ab, cd, ef])
+    drafted = make_note(ot, cd, sign=False, outing_id=outing)
+    signed = make_note(ot, ef, outing_id=outing)
     web.login(ot)
     query = {
         "clients": f"{ab.id},{cd.id},{ef.id},{elsewhere.id},999",
         "at": "2026-03-10T11:00:00+00:00",
         "place": "Museum",
-        "outing": "7",
+        "outing": str(outing),
     }
     response = web.get("/notes/from-outing", query_string=query)
     page = soup(response)
@@ -444,7 +450,7 @@ def test_a_closed_outing_offers_one_write_note_link_per_client(
     }
     assert set(links) == {"AB", "CD", "EF"}
     assert links["AB"].startswith(f"/notes/new?client={ab.id}&")
-    for part in ("at=2026-03-10T11:00:00%2B00:00", "place=Museum", "outing=7"):
+    for part in ("at=2026-03-10T11:00:00%2B00:00", "place=Museum", f"outing={outing}"):
         assert part in links["AB"]
     assert links["CD"] == f"/notes/{drafted}/edit"
     assert links["EF"] == f"/notes/{signed}"
