@@ -184,7 +184,7 @@ def last_told(outing: Outing) -> EscalationStep | None:
         and _current_or_answered(outing, s)
         and set(s.recipients.split(",")) - {"worker", ""}
     ]
-    return max(told, key=lambda s: s.fired_at, default=None)
+    return max(told, key=lambda s: (s.fired_at, s.reason == "sos", s.id), default=None)
 
 
 def _current_or_answered(outing: Outing, step: EscalationStep) -> bool:

@@ -65,8 +65,14 @@ def add_welfare_update(page) -> None:
 
 
 def test_sos_is_inside_the_first_screen_of_my_outing_in_every_state(
-    page, outing, log_in, axe, assert_clean, screenshot
+    app, page, outing, log_in, axe, assert_clean, screenshot
 ):
+    from app.lone_working.models import Outing
+
+    with app.app_context():  # the longest place the check-out form takes: the worst case
+        db.session.get(Outing, outing["id"]).destination = "Community Centre, " + "x" * 102
+        db.session.commit()
+        db.session.remove()
     status = page.locator("#my-outing-status")
     states = [
         (-20, "ok", "On time"),
@@ -117,6 +123,8 @@ def test_sos_asks_once_in_place_and_cancel_keeps_the_outing_as_it_was(
     send = page.get_by_role("button", name="Send SOS now")
     expect(send).to_be_visible()
     assert page.url.endswith("/out/mine")  # in place, no page change
+    # Focus moves to the question (read out by screen readers), not to the send button.
+    expect(page.locator(".app-sos-confirm__text")).to_be_focused()
     # A double tap cannot send it: the send button is not where the thumb was.
     box = send.bounding_box()
     assert box["y"] > first["y"] + first["height"], (first, box)
@@ -163,9 +171,7 @@ def test_the_workers_screen_turns_amber_then_red_by_itself_and_says_what_happens
     expect(status).to_have_attribute("data-level", "amber")
     expect(status).to_have_class(re.compile(r"app-status--amber"))
     expect(status.get_by_role("heading", level=2)).to_have_text("You are overdue")
-    expect(status).to_contain_text(
-        f"Your buddy was alerted at {hhmm(due + timedelta(minutes=16))}"
-    )
+    expect(status).to_contain_text(f"Your buddy was alerted at {hhmm(due + timedelta(minutes=16))}")
     expect(status).to_contain_text(
         f"The shift lead will be alerted at {hhmm(due + timedelta(minutes=30))}"
     )
