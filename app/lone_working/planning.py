@@ -45,6 +45,14 @@ class PlannedStep:
     step: ladder_config.Step
 
 
+def welfare_deadline(outing: Outing) -> datetime | None:
+    """When the current welfare check falls due, if it falls due before the expected return."""
+    if not outing.welfare_interval_minutes:
+        return None
+    deadline = outing.last_welfare_at + timedelta(minutes=outing.welfare_interval_minutes)
+    return deadline if deadline < outing.expected_return else None
+
+
 def planned_steps(outing: Outing) -> list[PlannedStep]:
     """Every ladder step this outing would take if nobody did anything, with its moment."""
     plan = [
@@ -56,16 +64,15 @@ def planned_steps(outing: Outing) -> list[PlannedStep]:
         )
         for s in ladder()
     ]
-    if outing.welfare_interval_minutes:
-        deadline = outing.last_welfare_at + timedelta(minutes=outing.welfare_interval_minutes)
-        if deadline < outing.expected_return:
-            cycle = int(outing.last_welfare_at.timestamp())
-            plan += [
-                PlannedStep(
-                    f"w{cycle}:{s.key}", deadline + timedelta(minutes=s.after_minutes), "welfare", s
-                )
-                for s in ladder()
-            ]
+    deadline = welfare_deadline(outing)
+    if deadline is not None:
+        cycle = int(outing.last_welfare_at.timestamp())
+        plan += [
+            PlannedStep(
+                f"w{cycle}:{s.key}", deadline + timedelta(minutes=s.after_minutes), "welfare", s
+            )
+            for s in ladder()
+        ]
     return plan
 
 

@@ -119,6 +119,8 @@ def _mine_page(outing: Outing, status: int = 200, **forms) -> Response:
         seen=planning.seen_by(outing),
         waiting=planning.waiting_for_ack(outing),
         told=planning.told,
+        welfare_late=(planning.welfare_deadline(outing) or now) < now
+        and planning.ladder_running(outing),
         now=now,
         extend_form=forms.get("extend_form") or ExtendForm(due=outing.expected_return.isoformat()),
         welfare_form=forms.get("welfare_form") or WelfareUpdateForm(),

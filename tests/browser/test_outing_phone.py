@@ -46,8 +46,9 @@ def hhmm(value) -> str:
     return f"{clock.to_london(value):%H:%M}"
 
 
-def assert_sos_in_first_screen(page) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
+def assert_sos_in_first_screen(page, javascript: bool = True) -> None:
+    if javascript:  # (evaluate waits for ever on a page without JavaScript; that one is at the top)
+        page.evaluate("window.scrollTo(0, 0)")
     sos = page.get_by_role("button", name="SOS", exact=True)
     expect(sos).to_be_visible()
     box = sos.bounding_box()
@@ -137,6 +138,8 @@ def test_sos_asks_once_in_place_and_cancel_keeps_the_outing_as_it_was(
     with app.app_context():
         assert db.session.query(EscalationStep).count() == 0
         db.session.remove()
+    page.goto(f"/out/{outing['id']}/sos")  # the confirm page itself (the no-JS path)
+    axe(page)
     assert_clean(page)
 
 
@@ -240,3 +243,20 @@ def test_after_im_back_the_worker_is_offered_a_note_for_the_clients_who_went(
     expect(page.get_by_role("link", name=re.compile("Write note for BC"))).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Write note for EF"))).to_be_visible()
     assert_clean(page)
+
+
+def test_without_javascript_sos_is_a_confirm_page_and_a_plain_post(
+    new_page, outing, log_in, screenshot
+):
+    page = new_page(java_script_enabled=False)
+    outing["at"](-20)
+    log_in(page, WORKER)
+    page.goto("/out/mine")
+    assert_sos_in_first_screen(page, javascript=False)
+    page.get_by_role("button", name="SOS", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send SOS?")
+    assert page.url.endswith(f"/out/{outing['id']}/sos")
+    screenshot(page, "sos-confirm-page-no-js")
+    page.get_by_role("button", name="Send SOS now").click()
+    expect(page.get_by_text("SOS sent. Leads are being alerted now.")).to_be_visible()
+    expect(page.locator("#my-outing-status")).to_have_attribute("data-level", "sos")

@@ -187,6 +187,27 @@ def test_my_outing_shows_the_boards_state_in_words_and_what_happens_next(
     assert said in _text(status)
 
 
+def test_a_missed_welfare_check_is_named_as_such_not_as_being_due_back(
+    web, make_user, make_outing, clock_at, tick
+):
+    worker = make_user("ot")
+    make_outing(worker=worker, minutes=120, welfare_interval=20)
+    web.login(worker)
+    clock_at.advance(minutes=21)
+    tick()  # the welfare prompt
+    status = _status(web)
+    assert status["data-level"] == "due"
+    assert status.find("h2").get_text(strip=True) == "Your welfare check is due"
+    assert "Your buddy will be alerted at 10:35 unless you answer your welfare check." in _text(
+        status
+    )
+    clock_at.advance(minutes=15)
+    tick()  # the buddy is told
+    status = _status(web)
+    assert status.find("h2").get_text(strip=True) == "You missed your welfare check"
+    assert "Your buddy was alerted at 10:36." in _text(status)
+
+
 def test_the_status_poll_clears_the_done_banner_only_once_the_worker_is_overdue(
     web, make_user, make_outing, clock_at, tick
 ):
