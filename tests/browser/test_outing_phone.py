@@ -96,8 +96,15 @@ def test_sos_is_inside_the_first_screen_of_my_outing_in_every_state(
         assert_sos_in_first_screen(page)
         screenshot(page, f"my-outing-{level}-with-banner")
 
-    # Alert raised: SOS sent, with its banner, and the state saying so.
+    # A mistake in a form (an error summary above everything) keeps SOS in the first screen.
     page.wait_for_load_state()
+    page.get_by_label("30 minutes").check()
+    page.get_by_role("button", name="Extend").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Say why you need longer")
+    assert_sos_in_first_screen(page)
+    screenshot(page, "my-outing-red-with-error")
+
+    # Alert raised: SOS sent, with its banner, and the state saying so.
     page.get_by_role("button", name="SOS", exact=True).click()
     page.get_by_role("button", name="Send SOS now").click()
     expect(page.get_by_text("SOS sent. Leads are being alerted now.")).to_be_visible()
@@ -106,7 +113,7 @@ def test_sos_is_inside_the_first_screen_of_my_outing_in_every_state(
     assert_sos_in_first_screen(page)
     axe(page)
     screenshot(page, "my-outing-sos-sent")
-    assert_clean(page)
+    assert_clean(page, expected_statuses=(422,))
 
 
 def test_sos_asks_once_in_place_and_cancel_keeps_the_outing_as_it_was(
