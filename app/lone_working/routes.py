@@ -1,13 +1,23 @@
 """Lone-working pages: check out, my outing, the whereabouts board, an outing's timeline."""
 
-from flask import Response, abort, flash, g, make_response, redirect, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.auth.services import staff
 from app.clients.services import search as client_search
 from app.core import clock
-from app.core.htmx import hx_redirect, render
+from app.core.htmx import hx_redirect, render, wants_fragment
 from app.extensions import db
 from app.lone_working import board as whereabouts
 from app.lone_working import bp, duty, escalation, outings, planning, timeline
@@ -24,6 +34,8 @@ from app.lone_working.models import EscalationStep, Outing
 from app.notify.services import delivery_status
 
 STOP_POLLING = 286  # htmx stops polling on this status
+# Who may write activity notes (the notes feature's rule; features do not import each other).
+NOTE_WRITERS = ("ot", "assistant", "lead")
 
 
 def _outing_or_404(outing_id: int) -> Outing:
@@ -83,20 +95,32 @@ def mine():
     outing = whereabouts.open_outing_for(current_user.id)
     polling = request.args.get("poll") == "1"
     if outing is None:
-        if polling:
-            return make_response("", STOP_POLLING)
+        if polling and wants_fragment():  # the status box says so in place; htmx stops asking
+            closed = render_template("lone_working/_mine_closed.html")
+            response = make_response(closed, STOP_POLLING)
+            response.vary.add("HX-Request")
+            return response
         return redirect(url_for("home.index"))
     return _mine_page(outing)
 
 
 def _mine_page(outing: Outing, status: int = 200, **forms) -> Response:
+    now = clock.now()
     return render(
         "lone_working/mine.html",
         "lone_working/_mine.html",
         status=status,
         outing=outing,
-        level=planning.level(outing),
-        now=clock.now(),
+        # What a duress PIN raised never shows on the worker's own screen (include_silent).
+        level=planning.level(outing, now, include_silent=False),
+        next_step=planning.next_planned(outing, now),
+        last_told=planning.last_told(outing),
+        seen=planning.seen_by(outing),
+        waiting=planning.waiting_for_ack(outing),
+        told=planning.told,
+        welfare_late=(planning.welfare_deadline(outing) or now) < now
+        and planning.ladder_running(outing),
+        now=now,
         extend_form=forms.get("extend_form") or ExtendForm(due=outing.expected_return.isoformat()),
         welfare_form=forms.get("welfare_form") or WelfareUpdateForm(),
         checkin_form=forms.get("checkin_form") or CheckInForm(),
@@ -146,6 +170,10 @@ def check_in(outing_id: int):
         flash("This outing was already checked in. Nothing has changed.", "success")
     else:
         flash("Welcome back. You are checked in.", "success")
+    if outing.clients and current_user.has_role(*NOTE_WRITERS):
+        # Straight on to the notes for the clients who went. A duress check-in lands on the
+        # same page with the same words: nothing here may tell it apart.
+        return hx_redirect(url_for("lone_working.outing", outing_id=outing.id))
     return hx_redirect(url_for("home.index"))
 
 
@@ -281,7 +309,7 @@ def outing(outing_id: int):
         resolve_form=ResolveForm(),
         ack_form=ConfirmForm(),
         can_resolve=current_user.has_role("lead", "admin")
-        and outing.status != "resolved"
+        and (outing.is_open or whereabouts.needs_resolving(outing))
         and not _on_it(outing),
     )
 

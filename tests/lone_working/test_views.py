@@ -581,9 +581,11 @@ def test_a_closed_outing_offers_to_write_notes_for_its_clients(
     first, second = make_client("AB"), make_client("CD")
     outing_id = make_outing(worker=worker, clients=[first, second], destination="Library")
     web.login(worker)
-    assert "Write notes" not in web.get(f"/out/{outing_id}").get_data(as_text=True)
+    assert "Write a note" not in web.get(f"/out/{outing_id}").get_data(as_text=True)
     web.post(f"/out/{outing_id}/back", {})
-    link = soup(web.get(f"/out/{outing_id}")).find("a", string=re.compile("Write notes"))
+    link = soup(web.get(f"/out/{outing_id}")).find(
+        "a", string=re.compile("Write a note for AB / CD")
+    )
     assert link is not None
     page = soup(web.get(link["href"]))
     links = [a["href"] for a in page.select('a[href^="/notes/new"]')]
