@@ -76,6 +76,18 @@ def _trust_admins(cache: Cache) -> list[User]:
     )
 
 
+def stand_ins(unit_id: int, worker_id: int) -> list[User]:
+    """Who a buddy step tells when an outing has no buddy: the unit's leads and admins, or the
+    Trust's admins if none of those can be reached (as ``_queue_messages`` widens)."""
+    channels, cache = configured_channels(), {}
+    for group in (_everyone(unit_id, cache), _trust_admins(cache)):
+        people = [u for u in group if u.id != worker_id]
+        reachable = [u for u in people if _addresses(u, channels)] if channels else people
+        if reachable:
+            return reachable
+    return []
+
+
 def _addresses(person: User, channels: set[str]) -> list[tuple[str, str]]:
     """The (channel, address) pairs this person can be reached on."""
     pairs = [("sms", person.phone), ("email", person.email)]
