@@ -40,6 +40,7 @@ WELFARE = [
 ]
 
 
+SHIFT_PHONE = -1  # the buddy choice that is the unit's shift phone rather than a person
 DURATIONS = {value: label.lower() for value, label in RETURN_CHOICES if value != "exact"}
 
 
@@ -143,7 +144,9 @@ class CheckOutForm(FlaskForm):
     )
     request_key = HiddenField()
 
-    def __init__(self, *args, worker=None, clients=(), staff=(), buddies=(), **kwargs):
+    def __init__(
+        self, *args, worker=None, clients=(), staff=(), buddies=(), shift_phone="", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.worker = worker
         self.client_ids.choices = [
@@ -155,9 +158,13 @@ class CheckOutForm(FlaskForm):
             SelectChoice(0, "Choose a buddy"),
             *(SelectChoice(s.id, s.name) for s in buddies),
         ]
+        if shift_phone:
+            self.buddy_id.choices.append(
+                SelectChoice(SHIFT_PHONE, f"The unit's shift phone ({shift_phone})")
+            )
         # Nobody can be picked (a small unit, nobody covering): the ladder tells the unit's
         # leads and admins instead, and the page says who, rather than refusing the check-out.
-        self.buddy_ids = {s.id for s in buddies}
+        self.buddy_ids = {s.id for s in buddies} | ({SHIFT_PHONE} if shift_phone else set())
         if not self.request_key.data:
             self.request_key.data = secrets.token_urlsafe(24)
         self.expected_return: datetime | None = None

@@ -18,6 +18,7 @@ from app.lone_working.forms import (
     CheckInForm,
     CheckOutForm,
     ConfirmForm,
+    SHIFT_PHONE,
     ExtendForm,
     ResolveForm,
     WelfareUpdateForm,
@@ -54,8 +55,9 @@ def _same_as_last_time(form: CheckOutForm, last) -> None:
     form.purpose.data = last.purpose
     form.transport.data = last.transport or None
     form.client_ids.data = [c.id for c in last.clients if c.id in clients]
-    if last.buddy_id in form.buddy_ids:
-        form.buddy_id.data = last.buddy_id
+    buddy = SHIFT_PHONE if last.buddy_phone else last.buddy_id
+    if buddy in form.buddy_ids:
+        form.buddy_id.data = buddy
 
 
 def _check_out_form(last=None) -> CheckOutForm:
@@ -67,6 +69,7 @@ def _check_out_form(last=None) -> CheckOutForm:
         clients=client_search(unit_id),
         staff=colleagues,
         buddies=buddies,
+        shift_phone=g.unit.shift_phone,
     )
     if request.method == "GET":
         form.contact_number.data = form.contact_number.data or current_user.phone
@@ -87,6 +90,8 @@ def _last_time_summary(last, form: CheckOutForm) -> str | None:
         parts.append(last.transport.lower())
     if last.buddy is not None and last.buddy_id in form.buddy_ids:
         parts.append(f"buddy {last.buddy.name}")
+    elif last.buddy_phone and SHIFT_PHONE in form.buddy_ids:
+        parts.append("buddy the shift phone")
     return ", ".join(parts)
 
 
@@ -102,6 +107,8 @@ def check_out():
     form = _check_out_form(last)
     if form.validate_on_submit():
         data = {**form.data, "expected_return": form.expected_return}
+        if data["buddy_id"] == SHIFT_PHONE:  # the phone is kept as it is now on the outing
+            data.update(buddy_id=None, buddy_phone=g.unit.shift_phone)
         outings.check_out(current_user, g.unit.id, data, form.request_key.data)
         db.session.commit()
         flash("You are checked out. Check in when you are back.", "success")

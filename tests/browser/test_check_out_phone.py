@@ -105,6 +105,7 @@ def test_the_check_out_form_with_last_times_defaults_fits_in_two_screens(
     page.goto("/out/new")
     same = page.get_by_role("link", name=re.compile(r"^Same as last time:"))
     expect(same).to_have_text("Same as last time: Tesco Extra with AB, bus, buddy Sam Whitfield")
+    screenshot(page, "check-out-360-first")
     same.click()
 
     expect(page.get_by_label("Where are you going?")).to_have_value("Tesco Extra")
@@ -161,9 +162,7 @@ def test_a_session_lost_before_check_out_comes_back_to_the_same_form_after_login
 
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My outing")
-    kept = page.evaluate(
-        "Object.keys(localStorage).filter((k) => k.startsWith('waypoint:form:'))"
-    )
+    kept = page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('waypoint:form:'))")
     assert kept == [], "the copy must go once the server has the check-out"
 
 
@@ -205,9 +204,7 @@ def test_offline_taps_say_not_sent_and_keep_the_input(page, demo, log_in, assert
     assert_clean(page)
 
 
-def test_a_small_unit_ot_checks_out_with_a_covering_lead_as_buddy(
-    page, demo, log_in, assert_clean
-):
+def test_a_small_unit_ot_checks_out_with_a_covering_lead_as_buddy(page, demo, log_in, assert_clean):
     log_in(page, OT2)  # Ben Carter, alone at Orchard Lodge
     page.get_by_role("link", name="Check out").click()
     buddy = page.get_by_label("Buddy")
