@@ -15,10 +15,10 @@ from app.lone_working import board as whereabouts
 from app.lone_working import bp, duty, escalation, outings, planning, timeline
 from app.lone_working import export as csv_export
 from app.lone_working.forms import (
+    SHIFT_PHONE,
     CheckInForm,
     CheckOutForm,
     ConfirmForm,
-    SHIFT_PHONE,
     ExtendForm,
     ResolveForm,
     WelfareUpdateForm,

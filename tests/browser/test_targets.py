@@ -38,7 +38,8 @@ MEASURE = """() => {
       if (block && block.textContent.trim() !== el.textContent.trim()) continue;
     }
     if (box.width < 24 || box.height < 24) {
-      found.push(`${el.outerHTML.slice(0, 140)} is ${Math.round(box.width)}x${Math.round(box.height)}`);
+      const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+      found.push(`${el.outerHTML.slice(0, 140)} is ${size}`);
     }
   }
   return found;
