@@ -178,3 +178,15 @@ def test_a_post_after_the_session_ended_says_on_the_login_page_what_was_not_sent
     assert "You were signed out, so your check-out was not sent. Sign in to finish it." in text
     again = soup(web.get("/login")).get_text(" ", strip=True)
     assert "was not sent" not in again  # said once, for the page it belongs to
+
+
+def test_the_shift_phone_is_set_from_the_command_line(app, unit):
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["lone-working", "shift-phone", "--unit", unit.name, "--phone", "x"])
+    assert bad.exit_code != 0 and "Enter a phone number" in bad.output
+    done = runner.invoke(
+        args=["lone-working", "shift-phone", "--unit", unit.name, "--phone", "07700 900199"]
+    )
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        assert db.session.get(Unit, unit.id).shift_phone == "07700 900199"
