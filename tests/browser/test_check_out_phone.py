@@ -243,3 +243,24 @@ def test_with_nobody_to_pick_the_check_out_says_who_the_ladder_alerts_instead(
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My outing")
     assert_clean(page)
+
+
+def test_an_extension_typed_before_the_session_ended_is_there_after_login(
+    page, demo, log_in, assert_clean
+):
+    log_in(page, "assistant@example.com")  # out on the demo outing
+    page.goto("/out/mine")
+    page.get_by_label("30 minutes").check()
+    page.get_by_label("Why?").fill("The bus is running late")
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Extend").click()
+
+    page.wait_for_url(re.compile(r"/login\?next=(%2F|/)out(%2F|/)mine$"))
+    expect(page.get_by_text("You were signed out, so your extension was not sent.")).to_be_visible()
+    log_in(page, "assistant@example.com")
+    page.wait_for_url(re.compile(r"/out/mine$"))
+    expect(page.get_by_label("Why?")).to_have_value("The bus is running late")
+    expect(page.get_by_label("30 minutes")).to_be_checked()
+    page.get_by_role("button", name="Extend").click()
+    expect(page.get_by_text(re.compile(r"Extended\. You are now due back at"))).to_be_visible()
+    assert_clean(page)
