@@ -105,10 +105,6 @@ function restoreForms() {
     const name = draftName(form);
     const entry = name && drafts.read(name);
     if (!entry?.fields) continue;
-    if (form.querySelector("[data-draft-prefilled]")) {
-      drafts.remove(name); // the worker asked for other values ("Same as last time")
-      continue;
-    }
     if (sameFields(entry.fields, fieldsOf(form))) continue;
     fill(form, entry.fields);
     syncBackBy(form);
@@ -130,6 +126,13 @@ function restoreForms() {
   }
 }
 restoreForms();
+
+// "Same as last time" asks for other values: the copy of what was typed before goes.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("a[data-draft-reset]");
+  const name = draftName(link?.closest("form"));
+  if (name) drafts.remove(name);
+});
 
 document.body.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.requestConfig?.elt ?? event.detail.elt;

@@ -106,9 +106,12 @@ def test_the_check_out_form_with_last_times_defaults_fits_in_two_screens(
     same = page.get_by_role("link", name=re.compile(r"^Same as last time:"))
     expect(same).to_have_text("Same as last time: Tesco Extra with AB, bus, buddy Sam Whitfield")
     screenshot(page, "check-out-360-first")
+    page.get_by_label("Where are you going?").fill("Somewhere else")
     same.click()
 
+    # Asking for last time's values replaces what was typed; no older copy is put back.
     expect(page.get_by_label("Where are you going?")).to_have_value("Tesco Extra")
+    expect(page.get_by_text("We put back what you typed before")).to_have_count(0)
     expect(page.get_by_label("Bus")).to_be_checked()
     expect(page.get_by_label("AB (room 1)")).to_be_checked()
     expect(page.get_by_label("Buddy")).to_have_value(re.compile(r"^\d+$"))

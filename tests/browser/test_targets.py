@@ -21,6 +21,16 @@ MIN_TARGET = 24
 # Controls, and labels that are the control of a radio or checkbox. A link inside running
 # text (a paragraph, list item or cell with other text) is exempt, as WCAG 2.5.8 allows.
 MEASURE = """() => {
+  // A sentence: the block around the link has words of its own, not only links and separators.
+  const inRunningText = (link) => {
+    const block = link.closest('p, li, dd, td, th, .nhsuk-hint');
+    if (!block) return false;
+    let own = block.textContent;
+    for (const control of block.querySelectorAll('a, button')) {
+      own = own.replace(control.textContent, '');
+    }
+    return /[A-Za-z]{2,}/.test(own);
+  };
   const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
     + 'label[for]';
   const found = [];
@@ -33,10 +43,7 @@ MEASURE = """() => {
     if (style.visibility === 'hidden') continue;
     const box = el.getBoundingClientRect();
     if (box.width <= 1 && box.height <= 1) continue;  // visually hidden until focused
-    if (el.matches('a')) {
-      const block = el.closest('p, li, dd, td, th, .nhsuk-hint');
-      if (block && block.textContent.trim() !== el.textContent.trim()) continue;
-    }
+    if (el.matches('a') && inRunningText(el)) continue;
     if (box.width < 24 || box.height < 24) {
       const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
       found.push(`${el.outerHTML.slice(0, 140)} is ${size}`);

@@ -91,7 +91,7 @@ def test_same_as_last_time_fills_place_clients_transport_and_buddy(
     assert page.select_one("input[name=transport][value=Bus]").has_attr("checked")
     assert page.select_one(f"input[name=client_ids][value='{client.id}']").has_attr("checked")
     assert page.select_one("#buddy_id option[selected]")["value"] == str(buddy.id)
-    assert page.select_one("[data-draft-prefilled]") is not None
+    assert page.select_one("a.app-same-as-last") is None  # already the same as last time
 
 
 def test_covering_leads_and_admins_can_be_a_buddy_on_a_small_unit(
