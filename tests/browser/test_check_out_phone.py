@@ -120,6 +120,10 @@ def test_the_check_out_form_with_last_times_defaults_fits_in_two_screens(
 
     form = page.locator("#check-out-form").bounding_box()
     button = page.get_by_role("button", name="Check out").bounding_box()
+    print(
+        f"check-out form bottom {form['y'] + form['height']:.0f} px, button bottom "
+        f"{button['y'] + button['height']:.0f} px, page {page.evaluate('document.body.scrollHeight')} px"
+    )
     assert form["y"] + form["height"] <= TWO_SCREENS, form
     assert button["y"] + button["height"] <= TWO_SCREENS, button
     for chip in ("30 minutes", "1 hour", "At a time", "Bus", "AB (room 1)"):
