@@ -46,6 +46,7 @@ document.addEventListener("click", (event) => {
   if (!input) return;
   event.preventDefault();
   input.value = chip.textContent.trim();
+  input.dispatchEvent(new Event("input", { bubbles: true })); // kept in the form's copy too
   input.focus();
 });
 
@@ -126,6 +127,14 @@ function restoreForms() {
   }
 }
 restoreForms();
+
+// Logging out on purpose (a shared unit phone): this person's unsent lone-working copies go too.
+document.addEventListener("submit", (event) => {
+  const action = event.target.getAttribute?.("action") ?? "";
+  if (drafts && staffId && navigator.onLine !== false && new URL(action, window.location.href).pathname === "/logout") {
+    drafts.removeStartingWith(drafts.name(staffId, ""));
+  }
+});
 
 // "Same as last time" asks for other values: the copy of what was typed before goes.
 document.addEventListener("click", (event) => {

@@ -67,6 +67,14 @@ export function draftStore(prefix) {
       return null;
     }
   };
+  const names = () => {
+    const found = [];
+    for (let i = 0; i < storage.length; i += 1) {
+      const name = storage.key(i);
+      if (name?.startsWith(prefix)) found.push(name);
+    }
+    return found;
+  };
   return {
     name: (user, key) => `${prefix}${user}:${key}`,
     read,
@@ -80,15 +88,14 @@ export function draftStore(prefix) {
     remove(name) {
       storage.removeItem(name);
     },
+    // Remove every copy whose name starts with ``start`` (one person's, at logout).
+    removeStartingWith(start) {
+      for (const name of names()) if (name.startsWith(start)) storage.removeItem(name);
+    },
     // Drop every copy older than ``maxAgeMs``: typed text stays no longer than needed.
     dropOlderThan(maxAgeMs) {
       const now = Date.now();
-      const names = [];
-      for (let i = 0; i < storage.length; i += 1) {
-        const name = storage.key(i);
-        if (name?.startsWith(prefix)) names.push(name);
-      }
-      for (const name of names) {
+      for (const name of names()) {
         const entry = read(name);
         if (!entry || typeof entry.changed !== "number" || now - entry.changed > maxAgeMs) {
           storage.removeItem(name);

@@ -120,9 +120,10 @@ def test_the_check_out_form_with_last_times_defaults_fits_in_two_screens(
 
     form = page.locator("#check-out-form").bounding_box()
     button = page.get_by_role("button", name="Check out").bounding_box()
+    height = page.evaluate("document.body.scrollHeight")
     print(
         f"check-out form bottom {form['y'] + form['height']:.0f} px, button bottom "
-        f"{button['y'] + button['height']:.0f} px, page {page.evaluate('document.body.scrollHeight')} px"
+        f"{button['y'] + button['height']:.0f} px, page {height} px"
     )
     assert form["y"] + form["height"] <= TWO_SCREENS, form
     assert button["y"] + button["height"] <= TWO_SCREENS, button
@@ -271,3 +272,14 @@ def test_an_extension_typed_before_the_session_ended_is_there_after_login(
     page.get_by_role("button", name="Extend").click()
     expect(page.get_by_text(re.compile(r"Extended\. You are now due back at"))).to_be_visible()
     assert_clean(page)
+
+
+def test_logging_out_on_purpose_leaves_no_copy_of_the_form_on_the_phone(page, demo, log_in):
+    log_in(page, OT)
+    page.goto("/out/new")
+    _fill_check_out(page)
+    copies = "Object.keys(localStorage).filter((k) => k.startsWith('waypoint:form:'))"
+    assert len(page.evaluate(copies)) == 1
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to Waypoint")
+    assert page.evaluate(copies) == []

@@ -190,3 +190,11 @@ def test_the_shift_phone_is_set_from_the_command_line(app, unit):
     assert done.exit_code == 0, done.output
     with app.app_context():
         assert db.session.get(Unit, unit.id).shift_phone == "07700 900199"
+
+
+def test_htmx_gives_up_on_a_request_after_a_timeout_so_a_tap_can_say_not_sent(web, make_user):
+    import json
+
+    web.login(make_user("ot"))
+    meta = soup(web.get("/out/new")).select_one("meta[name=htmx-config]")
+    assert 0 < json.loads(meta["content"])["timeout"] <= 30_000
