@@ -40,7 +40,7 @@ WELFARE = [
 ]
 
 
-SHIFT_PHONE = -1  # the buddy choice that is the unit's shift phone rather than a person
+SHIFT_PHONE = "shift-phone"  # the buddy choice that is the unit's shift phone, not a person
 DURATIONS = {value: label.lower() for value, label in RETURN_CHOICES if value != "exact"}
 
 
@@ -127,7 +127,10 @@ class CheckOutForm(FlaskForm):
         render_kw={"type": "time", "autocomplete": "off"},
     )
     buddy_id = SelectField(
-        "Buddy", coerce=int, description="Who is told first if you are late", validate_choice=False
+        "Buddy",
+        coerce=lambda v: v if v == SHIFT_PHONE else int(v),
+        description="Who is told first if you are late",
+        validate_choice=False,
     )
     alarm_carried = BooleanField("I am carrying a Trust lone-worker alarm")
     alarm_device_id = StringField(
