@@ -187,7 +187,7 @@ class CheckOutForm(FlaskForm):
                 if typed_due is None or abs(typed_due - due) >= timedelta(minutes=1):
                     chosen = DURATIONS[self.return_in.data]
                     raise ValidationError(
-                        f"You chose {chosen} and typed back by {typed}. Choose 'At a time' to "
+                        f"You chose {chosen} and typed back by {typed[:8]}. Choose 'At a time' to "
                         "be back by the time you typed, or clear the time"
                     )
         else:
