@@ -88,6 +88,8 @@ export function draftStore(prefix) {
     remove(name) {
       storage.removeItem(name);
     },
+    // Every copy under the prefix, as [name, entry] pairs.
+    entries: () => names().map((name) => [name, read(name)]),
     // Remove every copy whose name starts with ``start`` (one person's, at logout).
     removeStartingWith(start) {
       for (const name of names()) if (name.startsWith(start)) storage.removeItem(name);
