@@ -150,6 +150,9 @@ def setup_session_guard(app: Flask) -> None:
             logout_user()
             session.clear()
             session["signed_out_idle"] = True
+        if request.method == "POST" and request.endpoint != "auth.logout":
+            # The login page says what was not sent (the endpoint only, never what was typed).
+            session["unsent_form"] = request.endpoint
         target = url_for("auth.login", next=current_location())
         return hx_redirect(target) if request.htmx else _redirect_to_login(target)
 

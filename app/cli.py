@@ -61,6 +61,25 @@ def register(app: Flask) -> None:
 
     lone_working = AppGroup("lone-working", help="Lone-working escalation.")
 
+    @lone_working.command("shift-phone")
+    @click.option("--unit", "unit_name", required=True, help="The unit's name.")
+    @click.option("--phone", required=True, help="The shift phone's number; '' removes it.")
+    def shift_phone(unit_name, phone):
+        """Set the unit's shift phone: check-outs may choose it as their buddy."""
+        import re
+
+        from app.auth.forms import PHONE_PATTERN
+
+        unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
+        if unit is None:
+            raise click.ClickException(f"No unit is called {unit_name!r}")
+        phone = phone.strip()
+        if phone and not re.fullmatch(PHONE_PATTERN, phone, flags=re.ASCII):
+            raise click.ClickException("Enter a phone number, like 07700 900123")
+        unit.shift_phone = phone
+        db.session.commit()
+        click.echo(f"{unit.name}: shift phone {phone or 'removed'}.")
+
     @lone_working.command("watch")
     @click.option("--interval", type=float, default=None, help="Seconds between passes.")
     @click.option("--passes", type=int, default=None, help="Stop after this many (tests).")

@@ -35,6 +35,8 @@ class Unit(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     short_name: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The unit's shift phone (carried by whoever is in charge): it can be a check-out's buddy.
+    shift_phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<Unit {self.id} {self.short_name}>"

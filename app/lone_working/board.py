@@ -111,3 +111,13 @@ def recent_destinations(user_id: int, limit: int = 5) -> list[str]:
 def hides_duress_from(outing: Outing, viewer: User) -> bool:
     """A worker who used the duress PIN must see nothing of what it raised."""
     return any(s.silent for s in outing.steps) and viewer.id in {p.id for p in outing.people_out()}
+
+
+def last_outing(user_id: int, unit_id: int) -> Outing | None:
+    """The person's most recent outing from this unit: the check-out form offers it again."""
+    return db.session.scalar(
+        select(Outing)
+        .where(Outing.worker_id == user_id, Outing.unit_id == unit_id)
+        .order_by(Outing.checked_out_at.desc(), Outing.id.desc())
+        .limit(1)
+    )

@@ -79,6 +79,18 @@ def _trust_admins(cache: Cache) -> list[User]:
     )
 
 
+def stand_ins(unit_id: int, worker_id: int) -> list[User]:
+    """Who a buddy step tells when an outing has no buddy: the unit's leads and admins, or the
+    Trust's admins if none of those can be reached (as ``_queue_messages`` widens)."""
+    channels, cache = configured_channels(), {}
+    for group in (_everyone(unit_id, cache), _trust_admins(cache)):
+        people = [u for u in group if u.id != worker_id]
+        reachable = [u for u in people if _addresses(u, channels)] if channels else people
+        if reachable:
+            return reachable
+    return []
+
+
 def _addresses(person: User, channels: set[str]) -> list[tuple[str, str]]:
     """The (channel, address) pairs this person can be reached on."""
     pairs = [("sms", person.phone), ("email", person.email)]
@@ -109,10 +121,15 @@ def _recipients(outing: Outing, names: list[str], cache: Cache) -> list[User]:
             add([u for u in on if u.id not in out_now] or everyone())
         elif name == "all_leads":
             add(everyone())
-    if not people and names != ["worker"]:
+    if not people and names != ["worker"] and not _shift_phone_told(outing, names):
         # Nobody left to tell (e.g. the buddy is out too): never let a step go unheard.
         add(everyone())
     return list(people.values())
+
+
+def _shift_phone_told(outing: Outing, names: list[str]) -> bool:
+    """The buddy is the unit's shift phone (a number, not a person) and SMS can reach it."""
+    return "buddy" in names and bool(outing.buddy_phone) and "sms" in configured_channels()
 
 
 def compose(outing: Outing, message: str, reason: str) -> str:
@@ -153,14 +170,26 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
         return [u for u in users if _addresses(u, channels)]
 
     people = reachable(_recipients(outing, names, cache))
-    if not people and names != ["worker"]:
+    urgency = priority(step, names)
+    queued = 0
+    if _shift_phone_told(outing, names):
+        enqueue(
+            dedupe_key=f"outing:{outing.id}:{step.step_key}:{send_no}:shift-phone:sms",
+            topic="outing",
+            topic_id=outing.id,
+            channel="sms",
+            address=outing.buddy_phone,
+            subject=subject,
+            body=body,
+            priority=urgency,
+        )
+        queued += 1
+    if not people and not queued and names != ["worker"]:
         # Those named cannot be reached (no phone, no email on a working channel): widen to the
         # unit's leads and admins, then to every admin of the Trust, rather than tell nobody.
         people = reachable(
             [u for u in _everyone(outing.unit_id, cache) if u.id not in out_now]
         ) or reachable([u for u in _trust_admins(cache) if u.id not in out_now])
-    urgency = priority(step, names)
-    queued = 0
     for person in people:
         for channel, address in _addresses(person, channels):
             enqueue(

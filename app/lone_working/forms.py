@@ -44,6 +44,18 @@ WELFARE = [
 ]
 
 
+SHIFT_PHONE = "shift-phone"  # the buddy choice that is the unit's shift phone, not a person
+DURATIONS = {value: label.lower() for value, label in RETURN_CHOICES if value != "exact"}
+
+
+def _parse_time(text: str) -> time | None:
+    """A 24-hour time typed as 14:30 or 14.30 (ASCII digits only), else None."""
+    try:
+        return clock.parse_time(text)
+    except ValueError:
+        return None
+
+
 def _next_occurrence(now: datetime, at: time) -> datetime | None:
     """The next time the UK clock shows ``at``: today, or after midnight if that is within
     12 hours. In the hour the clocks go back the time happens twice; the first that is still
@@ -110,14 +122,19 @@ class CheckOutForm(FlaskForm):
         choices=choices(RETURN_CHOICES),
         validators=[DataRequired("Choose when you will be back")],
     )
+    # Shown only with "At a time" chosen (app.js); without JavaScript both are on the page and a
+    # submission carrying a duration and a different typed time is refused, never guessed.
     return_at = StringField(
         "Back by (24-hour clock)",
-        description="If you chose 'At a time'. For example 14:30",
+        description="Only with 'At a time'. For example 14:30",
         validators=[Optional()],
         render_kw={"type": "time", "autocomplete": "off"},
     )
     buddy_id = SelectField(
-        "Buddy", coerce=coerce_id, description="Who is told first if you are late"
+        "Buddy",
+        coerce=lambda v: v if v == SHIFT_PHONE else coerce_id(v),
+        description="Who is told first if you are late",
+        validate_choice=False,
     )
     alarm_carried = BooleanField("I am carrying a Trust lone-worker alarm")
     alarm_device_id = StringField(
@@ -134,7 +151,9 @@ class CheckOutForm(FlaskForm):
     )
     request_key = HiddenField()
 
-    def __init__(self, *args, worker=None, clients=(), staff=(), buddies=(), **kwargs):
+    def __init__(
+        self, *args, worker=None, clients=(), staff=(), buddies=(), shift_phone="", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.worker = worker
         self.client_ids.choices = [
@@ -146,6 +165,13 @@ class CheckOutForm(FlaskForm):
             SelectChoice(0, "Choose a buddy"),
             *(SelectChoice(s.id, s.name) for s in buddies),
         ]
+        if shift_phone:
+            self.buddy_id.choices.append(
+                SelectChoice(SHIFT_PHONE, f"The unit's shift phone ({shift_phone})")
+            )
+        # Nobody can be picked (a small unit, nobody covering): the ladder tells the unit's
+        # leads and admins instead, and the page says who, rather than refusing the check-out.
+        self.buddy_ids = {s.id for s in buddies} | ({SHIFT_PHONE} if shift_phone else set())
         if not self.request_key.data:
             self.request_key.data = secrets.token_urlsafe(24)
         self.expected_return: datetime | None = None
@@ -153,20 +179,35 @@ class CheckOutForm(FlaskForm):
     def _expected_return(self) -> datetime | None:
         """The expected return from the quick choice or the exact time (UK local), or raise."""
         now = clock.now()
+        typed = (self.return_at.data or "").strip()
         if self.return_in.data == "exact":
-            try:
-                at = clock.parse_time(self.return_at.data or "")
-            except ValueError:
-                raise ValidationError("Enter the time you will be back, like 14:30") from None
-            due = _next_occurrence(now, at)
-            if due is None:
-                raise ValidationError("The time you will be back must be in the future")
-        elif self.return_in.data in {"30", "60", "120", "180"}:
+            due = self._typed_due(now, typed)
+        elif self.return_in.data in DURATIONS:
             due = now + timedelta(minutes=int(self.return_in.data))
+            if typed:
+                # Two answers to one question: a due time the worker did not mean is a false
+                # alarm or a late one, so ask rather than pick one.
+                typed_due = _next_occurrence(now, t) if (t := _parse_time(typed)) else None
+                if typed_due is None or abs(typed_due - due) >= timedelta(minutes=1):
+                    chosen = DURATIONS[self.return_in.data]
+                    raise ValidationError(
+                        f"You chose {chosen} and typed back by {typed[:8]}. Choose 'At a time' to "
+                        "be back by the time you typed, or clear the time"
+                    )
         else:
             return None
         if due - now > MAX_AHEAD:
             raise ValidationError("The time you will be back must be within 12 hours")
+        return due
+
+    @staticmethod
+    def _typed_due(now: datetime, typed: str) -> datetime:
+        at = _parse_time(typed)
+        if at is None:
+            raise ValidationError("Enter the time you will be back, like 14:30")
+        due = _next_occurrence(now, at)
+        if due is None:
+            raise ValidationError("The time you will be back must be in the future")
         return due
 
     def validate_coworker_ids(self, field) -> None:
@@ -182,8 +223,13 @@ class CheckOutForm(FlaskForm):
             raise ValidationError("Enter the alarm device number")
 
     def validate_buddy_id(self, field) -> None:
+        if not self.buddy_ids:
+            field.data = 0  # nobody to pick: the ladder's leads and admins stand in
+            return
         if not field.data:
             raise ValidationError("Choose a buddy")
+        if field.data not in self.buddy_ids:
+            raise ValidationError("Choose a buddy from the list")
         if field.data in (self.coworker_ids.data or []) or (
             self.worker is not None and field.data == self.worker.id
         ):

@@ -52,6 +52,8 @@ class Outing(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     buddy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The unit's shift phone number when that was chosen as buddy (buddy_id is then empty).
+    buddy_phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
     destination: Mapped[str] = mapped_column(String(120))
     purpose: Mapped[str] = mapped_column(String(200), default="")
     transport: Mapped[str] = mapped_column(String(40), default="")

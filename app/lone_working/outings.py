@@ -102,6 +102,7 @@ def check_out(worker: User, unit_id: int, data: dict, request_key: str) -> Outin
         unit_id=unit_id,
         worker_id=worker.id,
         buddy_id=data.get("buddy_id") or None,
+        buddy_phone=data.get("buddy_phone") or "",
         destination=data["destination"].strip(),
         purpose=(data.get("purpose") or "").strip(),
         transport=data.get("transport") or "",

@@ -23,6 +23,7 @@ from app.lone_working import board as whereabouts
 from app.lone_working import bp, duty, escalation, outings, planning, timeline
 from app.lone_working import export as csv_export
 from app.lone_working.forms import (
+    SHIFT_PHONE,
     CheckInForm,
     CheckOutForm,
     ConfirmForm,
@@ -45,22 +46,64 @@ def _outing_or_404(outing_id: int) -> Outing:
     return outing
 
 
-def _check_out_form() -> CheckOutForm:
+def _buddies(unit_id: int) -> list:
+    """Who can be a buddy: leads on duty first, then the unit's staff, then the leads and admins
+    who cover it (a small unit may have nobody else on shift)."""
+    on_duty_leads = duty.on_duty(unit_id, ("lead",))
+    people = on_duty_leads + staff(unit_id) + duty.unit_leads_and_admins(unit_id)
+    seen, buddies = {current_user.id}, []
+    for person in people:
+        if person.id not in seen:
+            seen.add(person.id)
+            buddies.append(person)
+    return buddies
+
+
+def _same_as_last_time(form: CheckOutForm, last) -> None:
+    """Fill the form from the last outing, keeping only what can still be chosen."""
+    clients = {c.value for c in form.client_ids.iter_choices()}
+    form.destination.data = last.destination
+    form.purpose.data = last.purpose
+    form.transport.data = last.transport or None
+    form.client_ids.data = [c.id for c in last.clients if c.id in clients]
+    buddy = SHIFT_PHONE if last.buddy_phone else last.buddy_id
+    if buddy in form.buddy_ids:
+        form.buddy_id.data = buddy
+
+
+def _check_out_form(last=None) -> CheckOutForm:
     unit_id = g.unit.id
     colleagues = [u for u in staff(unit_id) if u.id != current_user.id]
-    on_duty_leads = [u for u in duty.on_duty(unit_id, ("lead",)) if u.id != current_user.id]
-    buddies = on_duty_leads + [u for u in colleagues if u not in on_duty_leads]
+    buddies = _buddies(unit_id)
     form = CheckOutForm(
         worker=current_user,
         clients=client_search(unit_id),
         staff=colleagues,
         buddies=buddies,
+        shift_phone=g.unit.shift_phone,
     )
     if request.method == "GET":
         form.contact_number.data = form.contact_number.data or current_user.phone
         form.destination.data = request.args.get("destination", "")[:120] or None
+        on_duty_leads = [u for u in duty.on_duty(unit_id, ("lead",)) if u.id != current_user.id]
         form.buddy_id.data = on_duty_leads[0].id if on_duty_leads else 0
+        if last is not None and request.args.get("same") == "1":
+            _same_as_last_time(form, last)
     return form
+
+
+def _last_time_summary(last, form: CheckOutForm) -> str | None:
+    """'Tesco Extra with AB, bus, buddy Sam Whitfield': the one-tap default, initials only."""
+    if last is None:
+        return None
+    parts = [last.destination + (f" with {last.client_initials}" if last.clients else "")]
+    if last.transport:
+        parts.append(last.transport.lower())
+    if last.buddy is not None and last.buddy_id in form.buddy_ids:
+        parts.append(f"buddy {last.buddy.name}")
+    elif last.buddy_phone and SHIFT_PHONE in form.buddy_ids:
+        parts.append("buddy the shift phone")
+    return ", ".join(parts)
 
 
 @bp.route("/out/new", methods=["GET", "POST"])
@@ -71,20 +114,28 @@ def check_out():
         request.method == "GET" or request.form.get("request_key") == current.request_key
     ):
         return hx_redirect(url_for("lone_working.mine"))  # a retry of the check-out that worked
-    form = _check_out_form()
+    last = whereabouts.last_outing(current_user.id, g.unit.id)
+    form = _check_out_form(last)
     if form.validate_on_submit():
         data = {**form.data, "expected_return": form.expected_return}
+        if data["buddy_id"] == SHIFT_PHONE:  # the phone is kept as it is now on the outing
+            data.update(buddy_id=None, buddy_phone=g.unit.shift_phone)
         outings.check_out(current_user, g.unit.id, data, form.request_key.data)
         db.session.commit()
         flash("You are checked out. Check in when you are back.", "success")
         return hx_redirect(url_for("lone_working.mine"))
     status = 422 if request.method == "POST" else 200
+    # With nobody to pick as a buddy, say who the ladder tells instead (never refuse).
+    stand_ins = [] if form.buddy_ids else escalation.stand_ins(g.unit.id, current_user.id)
     return render(
         "lone_working/check_out.html",
         "lone_working/_check_out_form.html",
         status=status,
         form=form,
         recent=whereabouts.recent_destinations(current_user.id),
+        last_time=_last_time_summary(last, form),
+        prefilled=request.method == "GET" and bool(request.args),
+        stand_ins=stand_ins,
         lead_on_duty=bool(duty.on_duty(g.unit.id, ("lead",))),
     )
 
