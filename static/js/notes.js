@@ -11,6 +11,8 @@
 //   deleted, and any copy older than a week is dropped: clinical text stays no longer than needed.
 // Everything works without this file; it only makes a lost signal lose nothing.
 
+import { draftStore, fieldsOf as formFields, fill as fillForm, sameFields } from "./drafts.js";
+
 const PREFIX = "waypoint:note:";
 const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 // A fresh "Write a note" form takes over an unsent note for the same client this recent.
@@ -19,53 +21,18 @@ const ADOPT_WITHIN_MS = 12 * 3600 * 1000;
 const SAVE_AT_LEAST_EVERY_MS = 10 * 1000;
 const NOT_COPIED = new Set(["csrf_token", "idempotency_key", "client_id", "outing_id", "action"]);
 
-const store = (() => {
-  try {
-    const s = window.localStorage;
-    s.getItem(PREFIX);
-    return s;
-  } catch {
-    return null; // private mode or storage switched off: the server autosave still works
-  }
-})();
+// The one mechanism for typed values kept on this phone (static/js/drafts.js), shared with the
+// lone-working forms.
+const store = draftStore(PREFIX); // null in private mode: the server autosave still works
 
 function entryName(user, key) {
   return `${PREFIX}${user}:${key}`;
 }
 
-function read(name) {
-  try {
-    return JSON.parse(store.getItem(name));
-  } catch {
-    return null;
-  }
-}
-
-function write(name, value) {
-  try {
-    store.setItem(name, JSON.stringify(value));
-  } catch {
-    // Storage full or refused: nothing more we can do here.
-  }
-}
-
-function entries() {
-  const found = [];
-  for (let i = 0; i < store.length; i += 1) {
-    const name = store.key(i);
-    if (name && name.startsWith(PREFIX)) found.push([name, read(name)]);
-  }
-  return found;
-}
-
-function dropOld() {
-  const now = Date.now();
-  for (const [name, entry] of entries()) {
-    if (!entry || typeof entry.changed !== "number" || now - entry.changed > MAX_AGE_MS) {
-      store.removeItem(name);
-    }
-  }
-}
+const read = (name) => store.read(name);
+const write = (name, value) => store.write(name, value);
+const entries = () => store.entries();
+const dropOld = () => store.dropOlderThan(MAX_AGE_MS);
 
 // --- the form ------------------------------------------------------------------------------
 
@@ -81,45 +48,9 @@ function nameFor(form) {
   return entryName(rootOf(form).dataset.noteUser, form.elements.idempotency_key.value);
 }
 
-function fieldsOf(form) {
-  const data = {};
-  for (const el of form.elements) {
-    const name = el.name;
-    if (!name || NOT_COPIED.has(name) || ["submit", "button", "hidden"].includes(el.type)) continue;
-    if (el.type === "radio") {
-      if (!(name in data)) data[name] = "";
-      if (el.checked) data[name] = el.value;
-    } else if (el.type === "checkbox") {
-      if (!(name in data)) data[name] = [];
-      if (el.checked) data[name].push(el.value);
-    } else {
-      data[name] = el.value;
-    }
-  }
-  return data;
-}
-
-function fill(form, data) {
-  for (const el of form.elements) {
-    const name = el.name;
-    if (!name || !(name in data) || NOT_COPIED.has(name)) continue;
-    if (["submit", "button", "hidden"].includes(el.type)) continue;
-    const value = data[name];
-    if (el.type === "radio") {
-      el.checked = el.value === value;
-    } else if (el.type === "checkbox") {
-      el.checked = Array.isArray(value) && value.includes(el.value);
-    } else if (typeof value === "string") {
-      el.value = value;
-      // Lets the NHS character count recount the restored text.
-      el.dispatchEvent(new Event("input", { bubbles: false }));
-    }
-  }
-}
-
-function same(a, b) {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+const fieldsOf = (form) => formFields(form, NOT_COPIED);
+const fill = (form, data) => fillForm(form, data, NOT_COPIED);
+const same = sameFields;
 
 function remember(form) {
   const root = rootOf(form);
@@ -218,7 +149,7 @@ function rekey(form) {
   const key = form.elements.idempotency_key.value;
   if (entry) write(nameFor(form), { ...entry, key, pending: true, changed: Date.now() });
   else remember(form);
-  store.removeItem(from);
+  store.remove(from);
 }
 
 function restore(form) {
@@ -306,7 +237,7 @@ function logoutChoice(form, unsent) {
   };
   box.querySelector("[data-logout-cancel]").addEventListener("click", () => box.remove());
   box.querySelector("[data-logout-delete]").addEventListener("click", () => {
-    for (const [name] of unsentFor(form.dataset.noteUser)) store.removeItem(name);
+    for (const [name] of unsentFor(form.dataset.noteUser)) store.remove(name);
     leave();
   });
   box.querySelector("[data-logout-send]").addEventListener("click", async () => {
@@ -325,7 +256,7 @@ function logoutChoice(form, unsent) {
           credentials: "same-origin",
           headers: { "X-CSRFToken": token, "HX-Request": "true" },
         });
-        if (answer.ok) store.removeItem(name);
+        if (answer.ok) store.remove(name);
         else failed += 1;
       } catch {
         failed += 1;
@@ -376,7 +307,7 @@ function serverFailed() {
 
 function start() {
   const signed = document.querySelector("[data-note-signed]");
-  if (signed) store.removeItem(entryName(signed.dataset.noteUser, signed.dataset.noteKey));
+  if (signed) store.remove(entryName(signed.dataset.noteUser, signed.dataset.noteKey));
   dropOld();
 
   const form = noteForm();
@@ -411,7 +342,7 @@ function start() {
     }
     if (event.target.id === "discard-form") {
       const current = noteForm();
-      if (current) store.removeItem(nameFor(current));
+      if (current) store.remove(nameFor(current));
     }
   });
 
@@ -480,7 +411,7 @@ function start() {
       const entry = read(name);
       if (entry && sent && same(sent, fieldsOf(current))) {
         // The server has it all: no clinical text stays on the phone that it does not need.
-        localStorage.removeItem(name);
+        store.remove(name);
       }
     }
   });
