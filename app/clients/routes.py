@@ -43,13 +43,19 @@ def index():
 
 
 # Who may add and retire a client's OT goals.
-GOAL_EDITORS = ("lead", "ot", "admin")
+# OT goals are clinical text: the clinical roles read them, OTs and leads set them; an
+# administrator manages accounts and the register but reads no clinical text (least privilege).
+GOAL_READERS = ("lead", "ot", "assistant")
+GOAL_EDITORS = ("lead", "ot")
 
 
 def _goal_context(client: Client, goal_form: GoalForm | None = None) -> dict:
     can_edit = current_user.has_role(*GOAL_EDITORS)
+    if not current_user.has_role(*GOAL_READERS):
+        return {"client": client, "show_goals": False}
     return {
         "client": client,
+        "show_goals": True,
         "goals": goals_of(client.id),
         "retired_goals": [g for g in goals_of(client.id, active_only=False) if not g.active],
         "goal_form": (goal_form or GoalForm(formdata=None)) if can_edit else None,

@@ -147,3 +147,19 @@ def test_goal_text_is_shown_as_text_not_html(web, make_user, make_client):
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;" in body
     assert goal_texts(response) == ["<script>alert(1)</script><b>bold</b>"]
+
+
+def test_an_administrator_reads_and_sets_no_goals_they_are_clinical_text(
+    web, make_user, make_client
+):
+    client = make_client("AB")
+    web.login(make_user("ot"))
+    web.post(f"/clients/{client.id}/goals", {"text": "Catch the 321 bus alone"})
+    web.post("/logout")
+    web._token = None
+    web.login(make_user("admin"))
+    page = web.get(f"/clients/{client.id}")
+    assert page.status_code == 200
+    assert "Catch the 321 bus alone" not in page.get_data(as_text=True)
+    assert soup(page).select_one("#client-goals") is None
+    assert web.post(f"/clients/{client.id}/goals", {"text": "Anything"}).status_code == 403
