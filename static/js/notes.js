@@ -1,4 +1,5 @@
-// Activity notes that survive a lost signal. Loaded as a module on note pages only.
+// Activity notes that survive a lost signal. Loaded as a module on every page (the logout form
+// asks about unsent notes); the note form's parts start only where there is a note form.
 //
 // - Every change to the note form is copied into this browser's localStorage, under a key made
 //   of the person's id and the note's idempotency key, marked "pending" until the server has it.

@@ -331,7 +331,11 @@ def _normalised(html: str, outing_id: int, worker: User) -> str:
     text = re.sub(r"X-CSRFToken&#34;: &#34;[^&]+&#34;|X-CSRFToken\": \"[^\"]+\"", "", text)
     text = text.replace(f"/out/{outing_id}", "/out/N").replace(f"outing={outing_id}", "outing=N")
     text = text.replace(worker.name, "WORKER").replace(worker.email, "EMAIL")
-    text = text.replace(f'data-note-user="{worker.id}"', 'data-note-user="ID"')  # two accounts
+    # The two test accounts differ by id, which the page carries for the phone's own copies.
+    text = text.replace(f'data-note-user="{worker.id}"', 'data-note-user="ID"')
+    text = text.replace(
+        f'name="waypoint-user" content="{worker.id}"', 'name="waypoint-user" content="ID"'
+    )
     return re.sub(r"nonce=\"[^\"]+\"", "", text)
 
 

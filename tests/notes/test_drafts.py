@@ -205,7 +205,7 @@ def test_the_browser_copy_is_cleared_by_the_signed_note_page(
 def test_the_notes_script_scopes_its_storage_to_person_and_note():
     source = (Path(__file__).parents[2] / "static" / "js" / "notes.js").read_text("utf-8")
     assert "`${PREFIX}${user}:${key}`" in source
-    assert "removeItem(entryName(signed.dataset.noteUser, signed.dataset.noteKey))" in source
+    assert "remove(entryName(signed.dataset.noteUser, signed.dataset.noteKey))" in source
     assert "innerHTML" not in source  # restored text is set as values, never parsed as HTML
 
 
