@@ -128,10 +128,30 @@ function restoreForms() {
 }
 restoreForms();
 
-// Logging out on purpose (a shared unit phone): this person's unsent lone-working copies go too.
+// Logging out on purpose (a shared unit phone). Unsent note text is one person's clinical record
+// left for the next: say so and offer to send it or delete it, never delete it silently (issue 13
+// item 13; the panel is static/js/logout.js, fetched only when needed). Otherwise this person's
+// unsent lone-working copies go with the logout.
+const NOTE_PREFIX = "waypoint:note:"; // notes.js's copies
+function unsentNotes(user) {
+  const notes = draftStore(NOTE_PREFIX);
+  const mine = `${NOTE_PREFIX}${user}:`;
+  const unsent = notes?.entries().filter(([name, entry]) => name.startsWith(mine) && entry?.pending);
+  return [notes, unsent ?? []];
+}
 document.addEventListener("submit", (event) => {
-  const action = event.target.getAttribute?.("action") ?? "";
-  if (drafts && staffId && navigator.onLine !== false && new URL(action, window.location.href).pathname === "/logout") {
+  const form = event.target.closest?.("form[data-logout]");
+  if (!form || form.dataset.confirmed) return;
+  const leave = () => {
+    if (drafts && staffId) drafts.removeStartingWith(drafts.name(staffId, ""));
+    form.dataset.confirmed = "true";
+    form.submit();
+  };
+  const [notes, unsent] = unsentNotes(form.dataset.noteUser);
+  if (unsent.length) {
+    event.preventDefault();
+    import("./logout.js").then(({ logoutChoice }) => logoutChoice(form, notes, unsent, leave));
+  } else if (drafts && staffId && navigator.onLine !== false) {
     drafts.removeStartingWith(drafts.name(staffId, ""));
   }
 });
