@@ -134,6 +134,11 @@ def check_out(worker: User, unit_id: int, data: dict, request_key: str) -> Outin
     return outing
 
 
+def _audit(outing: Outing, action: str, actor: User, **extra) -> None:
+    """The audit row for a change to an outing (ids and flags only, never free text)."""
+    record(action, "outing", outing.id, actor=actor, unit_id=outing.unit_id, extra=extra or None)
+
+
 def _require_on_outing(outing: Outing, actor: User) -> None:
     if actor.id not in {p.id for p in outing.people_out()}:
         raise NotYours("Only the people on this outing can do that. A lead can resolve it.")
@@ -172,7 +177,7 @@ def check_in(outing: Outing, actor: User, pin: str = "") -> str:
     else:
         outing.status = BACK
     outing.next_step_at = next_step_at(outing)
-    record("check_in", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
+    _audit(outing, "check_in", actor)
     return "checked_in"
 
 
@@ -214,14 +219,7 @@ def _refuse_while_pins_paused(outing: Outing, actor: User, wrong: bool) -> None:
         now=now,
     )
     outing.next_step_at = next_step_at(outing)
-    record(
-        "pins_paused",
-        "outing",
-        outing.id,
-        actor=actor,
-        unit_id=outing.unit_id,
-        extra={"wrong_pins": tries},
-    )
+    _audit(outing, "pins_paused", actor, wrong_pins=tries)
     raise paused
 
 
@@ -242,14 +240,7 @@ def extend(outing: Outing, actor: User, minutes: int, reason: str) -> datetime:
     _event(
         outing, "extended", actor, reason, minutes=minutes, old=old.isoformat(), new=new.isoformat()
     )
-    record(
-        "extend",
-        "outing",
-        outing.id,
-        actor=actor,
-        unit_id=outing.unit_id,
-        extra={"minutes": minutes},
-    )
+    _audit(outing, "extend", actor, minutes=minutes)
     return new
 
 
@@ -259,7 +250,7 @@ def welfare_update(outing: Outing, actor: User, text: str) -> None:
     if not ladder_running(outing):
         raise LoneWorkingError("This outing is already closed.")
     _event(outing, "welfare_update", actor, text.strip())
-    record("welfare_update", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
+    _audit(outing, "welfare_update", actor)
 
 
 def welfare_ok(outing: Outing, actor: User) -> None:
@@ -271,7 +262,7 @@ def welfare_ok(outing: Outing, actor: User) -> None:
     outing.last_welfare_at = clock.now()
     outing.next_step_at = next_step_at(outing)
     _event(outing, "welfare_ok", actor)
-    record("welfare_ok", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
+    _audit(outing, "welfare_ok", actor)
 
 
 def sos(outing: Outing, actor: User) -> bool:
@@ -303,7 +294,7 @@ def sos(outing: Outing, actor: User) -> bool:
         outing.outcome = ""
     outing.next_step_at = next_step_at(outing)
     _event(outing, "sos", actor)
-    record("sos", "outing", outing.id, actor=actor, unit_id=outing.unit_id)
+    _audit(outing, "sos", actor)
     return True
 
 
@@ -323,14 +314,7 @@ def acknowledge(step: EscalationStep, lead: User) -> bool:
     outing = step.outing
     _event(outing, "acknowledged", lead, step=step.step_key)
     outing.next_step_at = next_step_at(outing)
-    record(
-        "acknowledge",
-        "outing",
-        outing.id,
-        actor=lead,
-        unit_id=outing.unit_id,
-        extra={"step": step.step_key},
-    )
+    _audit(outing, "acknowledge", lead, step=step.step_key)
     return True
 
 
@@ -361,11 +345,4 @@ def resolve(outing: Outing, lead: User, outcome: str, note: str, minutes: int | 
         outing.resolution_note = note.strip()
     outing.next_step_at = next_step_at(outing)
     _event(outing, "resolved", lead, note.strip(), outcome=outcome, minutes=minutes)
-    record(
-        "resolve",
-        "outing",
-        outing.id,
-        actor=lead,
-        unit_id=outing.unit_id,
-        extra={"outcome": outcome},
-    )
+    _audit(outing, "resolve", lead, outcome=outcome)
