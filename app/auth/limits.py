@@ -24,7 +24,7 @@ from app.audit.services import record
 from app.auth.models import User
 from app.core import clock
 from app.extensions import db, limiter
-from app.notify.channels import available_channels
+from app.notify.channels import addresses, available_channels
 from app.notify.services import enqueue
 
 rate_limits = Table(
@@ -199,15 +199,14 @@ def count_login_failure(email: str, address: str, user: User | None) -> None:
 def _tell_owner(user: User, body: str) -> None:
     channels = available_channels(current_app.config)
     stamp = int(clock.now().timestamp())
-    for channel, address in (("sms", user.phone), ("email", user.email)):
-        if channel in channels and address:
-            enqueue(
-                dedupe_key=f"login-ceiling:{user.id}:{stamp}:{channel}",
-                topic="login",
-                topic_id=user.id,
-                channel=channel,
-                address=address,
-                subject="Waypoint: failed logins to your account",
-                body=body,
-                recipient_id=user.id,
-            )
+    for channel, address in addresses(user, channels):
+        enqueue(
+            dedupe_key=f"login-ceiling:{user.id}:{stamp}:{channel}",
+            topic="login",
+            topic_id=user.id,
+            channel=channel,
+            address=address,
+            subject="Waypoint: failed logins to your account",
+            body=body,
+            recipient_id=user.id,
+        )

@@ -42,6 +42,7 @@ from app.lone_working.planning import (
     planned_steps,
     resend_interval,
 )
+from app.notify.channels import addresses
 from app.notify.models import BUDDY, EMERGENCY, LEADS, ROUTINE
 from app.notify.services import enqueue
 
@@ -85,16 +86,10 @@ def stand_ins(unit_id: int, worker_id: int) -> list[User]:
     channels, cache = configured_channels(), {}
     for group in (_everyone(unit_id, cache), _trust_admins(cache)):
         people = [u for u in group if u.id != worker_id]
-        reachable = [u for u in people if _addresses(u, channels)] if channels else people
+        reachable = [u for u in people if addresses(u, channels)] if channels else people
         if reachable:
             return reachable
     return []
-
-
-def _addresses(person: User, channels: set[str]) -> list[tuple[str, str]]:
-    """The (channel, address) pairs this person can be reached on."""
-    pairs = [("sms", person.phone), ("email", person.email)]
-    return [(channel, address) for channel, address in pairs if channel in channels and address]
 
 
 def _recipients(outing: Outing, names: list[str], cache: Cache) -> list[User]:
@@ -167,7 +162,7 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
     out_now = {p.id for p in outing.people_out()}
 
     def reachable(users: list[User]) -> list[User]:
-        return [u for u in users if _addresses(u, channels)]
+        return [u for u in users if addresses(u, channels)]
 
     people = reachable(_recipients(outing, names, cache))
     urgency = priority(step, names)
@@ -191,7 +186,7 @@ def _queue_messages(outing: Outing, step: EscalationStep, send_no: int, cache: C
             [u for u in _everyone(outing.unit_id, cache) if u.id not in out_now]
         ) or reachable([u for u in _trust_admins(cache) if u.id not in out_now])
     for person in people:
-        for channel, address in _addresses(person, channels):
+        for channel, address in addresses(person, channels):
             enqueue(
                 dedupe_key=f"outing:{outing.id}:{step.step_key}:{send_no}:{person.id}:{channel}",
                 topic="outing",

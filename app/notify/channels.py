@@ -122,6 +122,13 @@ def _notify_kinds(config: dict) -> set[str]:
     return kinds | ({"email"} if config.get("NOTIFY_EMAIL_TEMPLATE_ID") else set())
 
 
+def addresses(person, channels: set[str]) -> list[tuple[str, str]]:
+    """The (channel, address) pairs a person (anything with ``phone`` and ``email``) can be
+    reached on, among the channels this install can send."""
+    pairs = [("sms", person.phone), ("email", person.email)]
+    return [(channel, address) for channel, address in pairs if channel in channels and address]
+
+
 def available_channels(config: dict) -> set[str]:
     """Which of sms and email this install can send (the in-app board always works)."""
     kinds = _notify_kinds(config)
