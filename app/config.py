@@ -100,6 +100,9 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_ALERT_PER_ACCOUNT": env.get("LOGIN_ALERT_PER_ACCOUNT", "50 per 1 hour"),
         # Wrong lone-working PINs per person before check-in by PIN pauses.
         "PIN_LIMIT_PER_USER": env.get("PIN_LIMIT_PER_USER", "5 per 15 minutes"),
+        # Texts to a unit's inbound number that did nothing (unknown or shared number, not
+        # understood) per sender before further texts from it are only recorded.
+        "SMS_LIMIT_PER_NUMBER": env.get("SMS_LIMIT_PER_NUMBER", "10 per 15 minutes"),
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
         # A request body larger than this is refused with a 413 page: no form needs more (a
         # note's six boxes at their limits are well under 100 KB, even fully percent-encoded).
@@ -128,6 +131,9 @@ def from_environment(instance_path: Path) -> dict:
         "NOTIFY_BASE_URL": env.get("NOTIFY_BASE_URL", ""),
         "NOTIFY_SMS_TEMPLATE_ID": env.get("NOTIFY_SMS_TEMPLATE_ID", ""),
         "NOTIFY_EMAIL_TEMPLATE_ID": env.get("NOTIFY_EMAIL_TEMPLATE_ID", ""),
+        # The bearer token set on Notify's "received text messages" callback; empty: the
+        # callback URL answers 404 (check-in by text is off).
+        "NOTIFY_INBOUND_TOKEN": env.get("NOTIFY_INBOUND_TOKEN", ""),
         "SMTP_HOST": env.get("SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),

@@ -284,10 +284,38 @@ class CheckInForm(FlaskForm):
         validators=[Optional(), Length(max=12)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
+    # Set by the browser on an "I'm back" queued without signal: when it was pressed (ISO UTC).
+    # Never a reason to refuse a check-in: a bad value is flagged and the arrival time used.
+    pressed = HiddenField()
 
 
 class ConfirmForm(FlaskForm):
     """A button and the CSRF token: SOS confirmation, acknowledgement, shifts."""
+
+
+class SosForm(ConfirmForm):
+    """Send SOS, with the one position the phone gave at that moment if the worker allowed it
+    (filled by the page's script). A missing or bad position never holds an SOS back."""
+
+    latitude = HiddenField()
+    longitude = HiddenField()
+    accuracy = HiddenField()
+
+    def location(self) -> tuple[float, float, float | None] | None:
+        def number(text, low: float, high: float) -> float | None:
+            if not text or len(text) > 24 or not text.isascii():
+                return None
+            try:
+                value = float(text)
+            except ValueError:
+                return None
+            return value if low <= value <= high else None  # NaN fails both tests
+
+        lat = number(self.latitude.data, -90, 90)
+        lng = number(self.longitude.data, -180, 180)
+        if lat is None or lng is None:
+            return None
+        return lat, lng, number(self.accuracy.data, 0, 100_000)
 
 
 class ResolveForm(FlaskForm):

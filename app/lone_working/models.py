@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -75,6 +76,9 @@ class Outing(db.Model):
     sos_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # When the worker pressed "I'm back" on a phone with no signal (the check-in was queued in
+    # the browser and arrived at checked_in_at); None when it arrived as it was pressed.
+    checkin_pressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     outcome: Mapped[str] = mapped_column(String(40), default="")
@@ -130,6 +134,11 @@ class EscalationStep(db.Model):
     last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Hidden from the worker's own screens (duress): only the board and leads see it.
     silent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The one position the worker's phone gave when SOS was pressed (SOS steps only, and only
+    # when the worker allowed it): never tracked, never stored anywhere else.
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     outing: Mapped[Outing] = relationship(back_populates="steps")
     acknowledged_by: Mapped[User | None] = relationship()
@@ -174,3 +183,26 @@ class WatcherHeartbeat(db.Model):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class InboundSms(db.Model):
+    """A text GOV.UK Notify forwarded from a unit's inbound number, and what came of it.
+
+    The message itself is never kept (it may hold a PIN): only the command word it was read as
+    and the outcome. ``notify_id`` is Notify's id for the text: a replayed callback is a no-op.
+    """
+
+    __tablename__ = "inbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notify_id: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # A keyed hash of the sender's number (app.auth.limits.keyed_hash): repeats group together
+    # without a stranger's number being kept.
+    sender_hash: Mapped[str] = mapped_column(String(16), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    outing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outings.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    command: Mapped[str] = mapped_column(String(16), default="")  # back|ok|extend|sos|unknown
+    outcome: Mapped[str] = mapped_column(String(32), default="")

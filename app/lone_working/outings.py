@@ -43,6 +43,10 @@ class NotYours(LoneWorkingError):
     pass
 
 
+class WrongPin(LoneWorkingError):
+    pass
+
+
 class PinsPaused(LoneWorkingError):
     """Too many wrong PINs: refused, but the leads' alert it may have raised must be saved."""
 
@@ -144,40 +148,90 @@ def _require_on_outing(outing: Outing, actor: User) -> None:
         raise NotYours("Only the people on this outing can do that. A lead can resolve it.")
 
 
-def check_in(outing: Outing, actor: User, pin: str = "") -> str:
+# A phone's clock may run a little ahead of the server's: a press this far "in the future" is
+# taken as pressed now; further ahead, the time is refused and flagged.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def pressed_time(outing: Outing, raw: str | None, now: datetime) -> tuple[datetime | None, bool]:
+    """The moment a queued "I'm back" was pressed, from the browser's ISO text.
+
+    Returns (moment, refused). None and not refused when nothing was sent; None and refused when
+    the text is not a time, is in the future, or is before the outing started (the arrival time
+    is used instead, and the check-in is flagged)."""
+    if not raw:
+        return None, False
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None, True
+    if moment.tzinfo is None or not (outing.checked_out_at <= moment <= now + CLOCK_SKEW):
+        return None, True
+    return min(moment, now), False
+
+
+def check_pin(outing: Outing, actor: User, pin: str) -> str:
+    """'checkin', 'duress' or 'none' (no PIN set); a wrong PIN is counted and raises.
+
+    The one PIN rule for every way in (the button, a queued check-in, a text message)."""
+    match = actor.pin_matches(pin) if (actor.checkin_pin_hash or actor.duress_pin_hash) else "none"
+    if match != "duress":  # the duress PIN always works: it is a right PIN, never counted
+        _refuse_while_pins_paused(outing, actor, wrong=match is None)
+    return match or "none"
+
+
+def _raise_duress(outing: Outing, now: datetime) -> None:
+    """The top step, silently: the worker's screens and texts look as if all is well."""
+    fire(
+        outing,
+        "duress",
+        level="sos",
+        reason="duress",
+        recipients=("all_leads",),
+        message=ladder_config.DURESS_MESSAGE,
+        needs_ack=True,
+        now=now,
+        silent=True,
+    )
+    outing.status = ESCALATED
+
+
+def check_in(
+    outing: Outing,
+    actor: User,
+    pin: str = "",
+    pressed: str | None = None,
+    via: str = "app",
+) -> str:
     """Check in. Returns 'checked_in', 'already' (nothing changed) or raises.
 
     With the duress PIN the answer and the screen are those of a normal check-in, but the top
-    step is raised silently for the leads.
+    step is raised silently for the leads. ``pressed`` is the moment a check-in queued on a
+    phone without signal was pressed (kept beside the arrival time, see ``pressed_time``); a
+    second delivery of the same queued check-in finds the outing checked in and does nothing.
     """
     _require_on_outing(outing, actor)
     _lock(outing)
     if outing.checked_in_at is not None or outing.status not in OPEN_STATUSES:
         return "already"
-    match = actor.pin_matches(pin) if (actor.checkin_pin_hash or actor.duress_pin_hash) else "none"
-    if match != "duress":  # the duress PIN always works: it is a right PIN, never counted
-        _refuse_while_pins_paused(outing, actor, wrong=match is None)
+    match = check_pin(outing, actor, pin)
     now = clock.now()
+    pressed_at, refused = pressed_time(outing, pressed, now)
     outing.checked_in_at = now
     outing.checked_in_by_id = actor.id
-    _event(outing, "checked_in", actor)
+    outing.checkin_pressed_at = pressed_at
+    extra = {"via": via}
+    if pressed_at is not None:
+        extra["pressed"] = pressed_at.isoformat()
+    if refused:
+        extra["pressed_refused"] = True
+    _event(outing, "checked_in", actor, **extra)
     if match == "duress":
-        fire(
-            outing,
-            "duress",
-            level="sos",
-            reason="duress",
-            recipients=("all_leads",),
-            message=ladder_config.DURESS_MESSAGE,
-            needs_ack=True,
-            now=now,
-            silent=True,
-        )
-        outing.status = ESCALATED
+        _raise_duress(outing, now)
     else:
         outing.status = BACK
     outing.next_step_at = next_step_at(outing)
-    _audit(outing, "check_in", actor)
+    _audit(outing, "check_in", actor, **{k: v for k, v in extra.items() if k != "pressed"})
     return "checked_in"
 
 
@@ -205,7 +259,7 @@ def _refuse_while_pins_paused(outing: Outing, actor: User, wrong: bool) -> None:
         return
     tries = limits.count("PIN_LIMIT_PER_USER", "pin", str(actor.id))
     if tries < limits.amount("PIN_LIMIT_PER_USER"):
-        raise LoneWorkingError("That PIN is not right. Try again.")
+        raise WrongPin("That PIN is not right. Try again.")
     now = clock.now()
     _event(outing, "pins_paused", actor, wrong_pins=tries)
     fire(
@@ -223,11 +277,16 @@ def _refuse_while_pins_paused(outing: Outing, actor: User, wrong: bool) -> None:
     raise paused
 
 
-def extend(outing: Outing, actor: User, minutes: int, reason: str) -> datetime:
+def extend(
+    outing: Outing, actor: User, minutes: int, reason: str, pin: str | None = None
+) -> datetime:
+    """Move the due time on. ``pin`` (a text message's) is checked by the one PIN rule; the
+    duress PIN extends as asked and raises the top step silently."""
     _require_on_outing(outing, actor)
     _lock(outing)
     if not ladder_running(outing):
         raise LoneWorkingError("This outing is already closed, so it cannot be extended.")
+    match = check_pin(outing, actor, pin) if pin is not None else "none"
     now = clock.now()
     old = outing.expected_return
     new = max(old, now) + timedelta(minutes=minutes)
@@ -236,6 +295,8 @@ def extend(outing: Outing, actor: User, minutes: int, reason: str) -> datetime:
     outing.expected_return = new
     if outing.status == OVERDUE:
         outing.status = OUT
+    if match == "duress":
+        _raise_duress(outing, now)
     outing.next_step_at = next_step_at(outing)
     _event(
         outing, "extended", actor, reason, minutes=minutes, old=old.isoformat(), new=new.isoformat()
@@ -253,26 +314,36 @@ def welfare_update(outing: Outing, actor: User, text: str) -> None:
     _audit(outing, "welfare_update", actor)
 
 
-def welfare_ok(outing: Outing, actor: User) -> None:
-    """The worker answers a welfare check: the next one falls due an interval from now."""
+def welfare_ok(outing: Outing, actor: User, pin: str | None = None) -> None:
+    """The worker answers a welfare check: the next one falls due an interval from now.
+    ``pin`` as for ``extend`` (a text message's)."""
     _require_on_outing(outing, actor)
     _lock(outing)
     if not ladder_running(outing):
         raise LoneWorkingError("This outing is already closed.")
+    match = check_pin(outing, actor, pin) if pin is not None else "none"
     outing.last_welfare_at = clock.now()
+    if match == "duress":
+        _raise_duress(outing, outing.last_welfare_at)
     outing.next_step_at = next_step_at(outing)
     _event(outing, "welfare_ok", actor)
     _audit(outing, "welfare_ok", actor)
 
 
-def sos(outing: Outing, actor: User) -> bool:
+Location = tuple[float, float, float | None]  # latitude, longitude, accuracy in metres
+
+
+def sos(outing: Outing, actor: User, location: Location | None = None) -> bool:
     """Raise the top step now. False when an SOS of this outing is still unacknowledged (a double
     tap changes nothing); after a lead has acknowledged one, a new SOS is a new alert. An SOS on
     an outing that was checked in or resolved reopens it: the person is evidently still out."""
     _require_on_outing(outing, actor)
     _lock(outing)
     earlier = [s for s in outing.steps if s.reason == "sos"]
-    if any(s.acknowledged_at is None for s in earlier):
+    waiting = [s for s in earlier if s.acknowledged_at is None]
+    if waiting:
+        if location is not None and waiting[-1].latitude is None:
+            waiting[-1].latitude, waiting[-1].longitude, waiting[-1].accuracy_m = location
         return False
     now = clock.now()
     step = fire(
@@ -287,6 +358,8 @@ def sos(outing: Outing, actor: User) -> bool:
     )
     if step is None:
         return False
+    if location is not None:  # kept on this SOS alone (issue 10 item 5)
+        step.latitude, step.longitude, step.accuracy_m = location
     outing.sos_at = now
     if outing.status not in OPEN_STATUSES:
         outing.status = ESCALATED

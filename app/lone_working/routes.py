@@ -1,10 +1,14 @@
 """Lone-working pages: check out, my outing, the whereabouts board, an outing's timeline."""
 
+import hmac
+
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     g,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -18,9 +22,9 @@ from app.auth.services import staff
 from app.clients.services import search as client_search
 from app.core import clock
 from app.core.htmx import hx_redirect, render, wants_fragment
-from app.extensions import db
+from app.extensions import csrf, db
 from app.lone_working import board as whereabouts
-from app.lone_working import bp, duty, escalation, outings, planning, timeline
+from app.lone_working import bp, duty, escalation, outings, planning, sms, timeline
 from app.lone_working import export as csv_export
 from app.lone_working.forms import (
     SHIFT_PHONE,
@@ -29,6 +33,7 @@ from app.lone_working.forms import (
     ConfirmForm,
     ExtendForm,
     ResolveForm,
+    SosForm,
     WelfareUpdateForm,
 )
 from app.lone_working.models import EscalationStep, Outing
@@ -208,7 +213,9 @@ def check_in(outing_id: int):
     if not form.validate_on_submit():
         return _mine_page(outing, 422, checkin_form=form)
     try:
-        result = outings.check_in(outing, current_user, form.pin.data or "")
+        result = outings.check_in(
+            outing, current_user, form.pin.data or "", pressed=form.pressed.data or None
+        )
     except outings.LoneWorkingError as error:
         if isinstance(error, outings.PinsPaused):
             db.session.commit()  # the leads' alert stands; the check-in does not happen
@@ -286,9 +293,9 @@ def welfare_ok(outing_id: int):
 def sos(outing_id: int):
     """SOS: one confirmation, then straight to the top of the ladder."""
     outing = _act(outing_id)
-    form = ConfirmForm()
+    form = SosForm()
     if request.method == "POST" and form.validate_on_submit():
-        if outings.sos(outing, current_user):
+        if outings.sos(outing, current_user, form.location()):
             flash("SOS sent. Leads are being alerted now. If you can, call 999.", "success")
         else:
             flash(
@@ -438,3 +445,29 @@ def end_shift():
     db.session.commit()
     flash("Your shift has ended.", "success")
     return hx_redirect(url_for("home.index"))
+
+
+@bp.post("/notify/inbound-sms")
+@csrf.exempt
+def inbound_sms():
+    """GOV.UK Notify's "received text messages" callback: a worker checks in by text.
+
+    Notify authenticates with the bearer token set on the callback (NOTIFY_INBOUND_TOKEN),
+    compared in constant time. A text that does nothing is still answered 200 (Notify would
+    otherwise retry it); the outcome is recorded, never the message."""
+    token = current_app.config.get("NOTIFY_INBOUND_TOKEN") or ""
+    if not token:
+        abort(404)
+    given = request.headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        value.strip().encode("utf-8", "replace"), token.encode()
+    ):
+        return jsonify(error="unauthorised"), 401
+    try:
+        outcome, _row = sms.receive(request.get_json(silent=True))
+    except sms.BadCallback as error:
+        db.session.rollback()
+        return jsonify(error=f"not a received text message callback: {error}"), 400
+    db.session.commit()
+    return jsonify(outcome=outcome), 200
