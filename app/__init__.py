@@ -20,7 +20,17 @@ from app.core.security import init_security
 from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+# The offline shell (manifest, service worker, offline page) holds nothing personal; Notify's
+# inbound-text callback authenticates with its own bearer token.
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "core.healthz",
+    "static",
+    "core.manifest",
+    "core.service_worker",
+    "core.offline",
+    "lone_working.inbound_sms",
+}
 
 
 def create_app(config: dict | None = None) -> Flask:

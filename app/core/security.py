@@ -114,7 +114,8 @@ def init_security(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        # Location for this site only: asked once, when SOS is pressed (issue 10 item 5).
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
         if app.config.get("PRODUCTION"):
             response.headers["Strict-Transport-Security"] = (
                 f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"

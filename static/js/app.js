@@ -133,6 +133,7 @@ restoreForms();
 // item 13; the panel is static/js/logout.js, fetched only when needed). Otherwise this person's
 // unsent lone-working copies go with the logout.
 const NOTE_PREFIX = "waypoint:note:"; // notes.js's copies
+const OFFLINE_PREFIX = "waypoint:offline:"; // outing.js's: the offline page's outing, queued check-ins
 function unsentNotes(user) {
   const notes = draftStore(NOTE_PREFIX);
   const mine = `${NOTE_PREFIX}${user}:`;
@@ -144,6 +145,7 @@ document.addEventListener("submit", (event) => {
   if (!form || form.dataset.confirmed) return;
   const leave = () => {
     if (drafts && staffId) drafts.removeStartingWith(drafts.name(staffId, ""));
+    if (staffId) draftStore(OFFLINE_PREFIX)?.removeStartingWith(`${OFFLINE_PREFIX}${staffId}:`);
     form.dataset.confirmed = "true";
     form.submit();
   };
@@ -153,6 +155,7 @@ document.addEventListener("submit", (event) => {
     import("./logout.js").then(({ logoutChoice }) => logoutChoice(form, notes, unsent, leave));
   } else if (drafts && staffId && navigator.onLine !== false) {
     drafts.removeStartingWith(drafts.name(staffId, ""));
+    draftStore(OFFLINE_PREFIX)?.removeStartingWith(`${OFFLINE_PREFIX}${staffId}:`);
   }
 });
 
@@ -207,6 +210,7 @@ for (const failure of ["htmx:sendError", "htmx:timeout"]) {
     const elt = event.detail.requestConfig?.elt ?? event.detail.elt;
     const form = elt?.tagName === "FORM" ? elt : elt?.closest?.("form");
     if (!form || elt.id === "note-autosave" || form.querySelector("[data-note-form]")) return;
+    if (form.matches("[data-offline-queue]")) return; // outing.js queues it and says so
     sayNotSent(form, submitButton(form, event));
   });
 }
@@ -229,3 +233,17 @@ window.addEventListener("online", () => {
     box.textContent = "The signal is back. Tap Try again to send it.";
   }
 });
+
+// --- Installable app, offline shell (issue 10) ----------------------------------------------
+// The service worker keeps one offline page and its static files (static/js/sw.js). A queued
+// "I'm back" is sent from whatever page is open when the signal returns (static/js/outing.js,
+// fetched only then).
+if ("serviceWorker" in navigator) {
+  window.addEventListener("load", () => navigator.serviceWorker.register("/sw.js").catch(() => {}));
+}
+function sendQueuedCheckIns() {
+  const queued = draftStore(OFFLINE_PREFIX)?.entries().some(([, entry]) => entry?.queued);
+  if (queued && staffId) import("./outing.js");
+}
+sendQueuedCheckIns();
+window.addEventListener("online", sendQueuedCheckIns);

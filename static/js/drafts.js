@@ -106,3 +106,54 @@ export function draftStore(prefix) {
     },
   };
 }
+
+// --- Requests queued without signal ----------------------------------------------------------
+// An entry {queued: true, url, fields} in a draftStore is a POST waiting for the signal (a lone
+// worker's "I'm back"). What must not rest in storage (a PIN) is held in this page's memory only
+// (``secret``): after a reload the page asks for it again. The server treats a repeat as a no-op,
+// so a request that may have arrived is safe to send again.
+const secrets = new Map();
+const sending = new Set();
+
+export function queueRequest(store, name, url, fields, secret = {}) {
+  store.write(name, { queued: true, url, fields, needsSecret: Object.keys(secret).length > 0 });
+  secrets.set(name, secret);
+}
+
+export function queuedRequests(store) {
+  return store ? store.entries().filter(([, entry]) => entry?.queued) : [];
+}
+
+// Whether this page can send the entry as it stands (it holds the secret, or none is needed).
+export function sendable(name, entry) {
+  return !entry.needsSecret || secrets.has(name);
+}
+
+// Send each sendable queued request once; ``done(name, entry, response)`` hears every answer and
+// decides whether the entry goes. One that still finds no signal stays queued.
+export async function sendQueued(store, token, done) {
+  if (!store || navigator.onLine === false) return;
+  for (const [name, entry] of queuedRequests(store)) {
+    if (sending.has(name) || !sendable(name, entry)) continue;
+    sending.add(name);
+    const body = new URLSearchParams({ ...entry.fields, ...(secrets.get(name) ?? {}) });
+    try {
+      const response = await fetch(entry.url, {
+        method: "POST",
+        body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token, "HX-Request": "true" },
+      });
+      done(name, entry, response);
+    } catch {
+      // Still no signal: kept for the next try.
+    } finally {
+      sending.delete(name);
+    }
+  }
+}
+
+export function forget(store, name) {
+  secrets.delete(name);
+  store?.remove(name);
+}
