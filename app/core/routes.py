@@ -46,6 +46,7 @@ OFFLINE_ASSETS = (
     "icons/icon.svg",
     "icons/icon-192.png",
 )
+OFFLINE_MODULES = ("js/drafts.js",)
 NO_CACHE = "no-cache"  # may be kept, but asked for again each time: an update shows at once
 
 
@@ -88,8 +89,12 @@ def service_worker():
     asset = current_app.extensions["assets"].get("js/sw.js")
     if asset is None:
         abort(404)
+    store = current_app.extensions["assets"]
     keep = [url_for("core.offline")] + [url_for("static", filename=f) for f in OFFLINE_ASSETS]
-    version = hashlib.sha256((asset.digest + "|".join(keep)).encode()).hexdigest()[:12]
+    # Modules import each other by plain path ("./drafts.js"): kept under that URL too.
+    keep += [f"/static/{name}" for name in OFFLINE_MODULES]
+    digests = [asset.digest] + [store.get(f).digest for f in OFFLINE_ASSETS if store.get(f)]
+    version = hashlib.sha256("|".join(digests + keep).encode()).hexdigest()[:12]
     head = f"const VERSION = {json.dumps(version)};\nconst KEEP = {json.dumps(keep)};\n"
     response = Response(head.encode() + asset.body, mimetype="text/javascript")
     response.headers["Cache-Control"] = NO_CACHE

@@ -167,18 +167,14 @@ def _sender(number: str) -> tuple[User | None, str]:
 def receive(body: object) -> tuple[str, InboundSms | None]:
     """Act on one forwarded text. Returns (outcome, row); ('duplicate', None) for a replay.
 
-    Raises BadCallback for a body that is not Notify's shape. The caller commits."""
+    Raises BadCallback for a body that is not Notify's shape. The caller commits. Counting
+    (the PIN limit, this number's limit) happens before this session writes anything: the
+    counts live in their own connection, which SQLite would otherwise make wait for ours."""
     text = parse_callback(body)
     if db.session.scalar(select(InboundSms.id).where(InboundSms.notify_id == text.notify_id)):
         return "duplicate", None
     sender_hash = limits.keyed_hash(normalise_number(text.source_number) or text.source_number)
     row = InboundSms(notify_id=text.notify_id, received_at=clock.now(), sender_hash=sender_hash)
-    db.session.add(row)
-    try:
-        db.session.flush()  # the unique Notify id is the decision: a replay racing us stops here
-    except IntegrityError:
-        db.session.rollback()
-        return "duplicate", None
     command = parse_command(text.message)
     row.command = command.word
     user, problem = _sender(text.source_number)
@@ -193,6 +189,12 @@ def receive(body: object) -> tuple[str, InboundSms | None]:
     row.outcome = outcome
     if outcome in ("unknown_number", "shared_number", "not_understood", "too_long", "no_pin"):
         limits.count("SMS_LIMIT_PER_NUMBER", "sms", sender_hash)
+    db.session.add(row)
+    try:
+        db.session.flush()  # the unique Notify id is the decision: a replay racing us stops here
+    except IntegrityError:
+        db.session.rollback()
+        return "duplicate", None
     if row.outing_id is not None:
         _timeline(row, user, command, outcome)
     if user is not None and outcome in REPLY:
@@ -286,9 +288,9 @@ def _sos_without_outing(row: InboundSms, user: User) -> None:
             if channel not in channels or not address or lead.id == user.id:
                 continue
             enqueue(
-                dedupe_key=f"sms-sos:{row.id}:{lead.id}:{channel}",
+                dedupe_key=f"sms-sos:{row.notify_id}:{lead.id}:{channel}",
                 topic="sms",
-                topic_id=row.id,
+                topic_id=user.id,
                 channel=channel,
                 address=address,
                 subject="Waypoint: SOS",

@@ -5,7 +5,9 @@
 // - Pages are network-only. With no network at all, a page load shows the kept offline page
 //   instead of the browser's error. No page is ever stored: notes, clients, boards and My outing
 //   are fetched fresh every time, and nothing htmx fetches or posts is touched.
-// - Static files on the KEEP list come from the cache; everything else goes to the network.
+// - Static files on the KEEP list at a versioned URL (?v=) come from the cache; one at a plain
+//   path (a module another imports) is fetched fresh, the kept copy used only without signal.
+//   Everything else goes to the network untouched.
 /* global VERSION, KEEP */
 const CACHE = `waypoint-${VERSION}`;
 const OFFLINE = KEEP[0];
@@ -43,7 +45,11 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  if (request.method === "GET" && KEEP.includes(url.pathname + url.search)) {
-    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit || fetch(request)));
+  if (request.method !== "GET" || !KEEP.includes(url.pathname + url.search)) return;
+  const kept = () => caches.match(request, { ignoreVary: true });
+  if (url.searchParams.has("v")) {
+    event.respondWith(kept().then((hit) => hit || fetch(request)));
+  } else {
+    event.respondWith(fetch(request).catch(() => kept()));
   }
 });
