@@ -16,6 +16,10 @@ HAZARDS = (
     "A dead channel goes unnoticed",
     "A dead watcher goes unnoticed",
     "A lead is locked out",
+    "A check-in is lost when the phone has no signal",
+    "An SOS is believed sent but was not",
+    "A check-in by text is spoofed by another number",
+    "The duress PIN by text is missed or gives itself away",
 )
 NAMED = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
 

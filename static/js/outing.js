@@ -159,6 +159,8 @@ function sendWaiting() {
 waitingForPin();
 sendWaiting();
 window.addEventListener("online", sendWaiting);
+// Phones do not always say when the signal is back (a weak signal looks "online" all along).
+setInterval(sendWaiting, 15000);
 window.addEventListener("online", hideHelp);
 
 // --- SOS ----------------------------------------------------------------------------------------

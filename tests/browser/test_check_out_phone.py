@@ -200,14 +200,15 @@ def test_offline_taps_say_not_sent_and_keep_the_input(page, demo, log_in, assert
     expect(page.get_by_role("alert").filter(has_text="Not sent")).to_have_count(2)
     expect(page.get_by_label("Welfare update")).to_have_value("All fine, on the bus back")
 
+    # "I'm back" is not only "not sent": it is queued on the phone and goes by itself when the
+    # signal returns (issue 10; tests/browser/test_offline.py has the details).
     page.get_by_role("button", name="I'm back").click()
-    expect(page.get_by_role("alert").filter(has_text="Not sent")).to_have_count(3)
+    expect(page.get_by_role("alert").filter(has_text="has not been sent yet")).to_be_visible()
+    expect(page.get_by_role("link", name="Call 999")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("My outing")
 
     page.context.set_offline(False)
-    back = page.get_by_role("button", name="I'm back")
-    back.locator("xpath=following-sibling::*[1]").get_by_role("button", name="Try again").click()
-    expect(page.get_by_text("Welcome back. You are checked in.")).to_be_visible()
+    expect(page.get_by_text("Welcome back. You are checked in.")).to_be_visible(timeout=20_000)
     page_log(page).console.clear()  # Chromium logs each refused request as an error
     assert_clean(page)
 
