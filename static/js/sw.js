@@ -31,6 +31,8 @@ self.addEventListener("activate", (event) => {
           names.filter((n) => n.startsWith("waypoint-") && n !== CACHE).map((n) => caches.delete(n)),
         ),
       )
+      // The page's request starts while this worker wakes up: no delay added to a page load.
+      .then(() => self.registration.navigationPreload?.enable())
       .then(() => self.clients.claim()),
   );
 });
@@ -41,7 +43,14 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     event.respondWith(
-      fetch(request).catch(() => caches.match(OFFLINE, { ignoreSearch: true, ignoreVary: true })),
+      (async () => {
+        try {
+          return (await event.preloadResponse) || (await fetch(request));
+        } catch {
+          const page = await caches.match(OFFLINE, { ignoreSearch: true, ignoreVary: true });
+          return page || Response.error();
+        }
+      })(),
     );
     return;
   }
