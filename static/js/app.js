@@ -14,6 +14,25 @@ if (nhsukUrl) {
   });
 }
 
+// Polls (the whereabouts board): send back the ETag of the last answer for the same URL, and
+// leave the page as it is when the server says 304 Not Modified (nothing has changed). Only the
+// ETag is kept, in memory; pages are never stored in the browser's cache.
+const etags = new Map();
+document.body.addEventListener("htmx:configRequest", (event) => {
+  const tag = event.detail.verb === "get" && etags.get(event.detail.path);
+  if (tag) event.detail.headers["If-None-Match"] = tag;
+});
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 304) event.detail.shouldSwap = false;
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const path = event.detail.requestConfig?.path;
+  if (!path || event.detail.requestConfig.verb !== "get") return;
+  const tag = event.detail.xhr.getResponseHeader("ETag");
+  if (tag) etags.set(path, tag);
+  else etags.delete(path);
+});
+
 // After an htmx swap that shows an error summary or a new page heading, move focus there so
 // screen-reader and keyboard users hear what changed.
 document.body.addEventListener("htmx:afterSettle", (event) => {
