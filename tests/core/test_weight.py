@@ -11,7 +11,8 @@ FIRST_VISIT_LIMIT = 75 * 1024
 FIRST_VISIT_TARGET = 45 * 1024  # issue 11: purged NHS.UK CSS, htmx as it is, no fonts
 # The components app.js fetches the NHS.UK script for (the same selector as NEEDS_NHSUK_JS there).
 NEEDS_NHSUK_JS = (
-    '[data-module^="nhsuk-"]:not([data-module="nhsuk-header"]):not([data-module="nhsuk-skip-link"]), '
+    '[data-module^="nhsuk-"]:not([data-module="nhsuk-header"])'
+    ':not([data-module="nhsuk-skip-link"]), '
     '[data-module="nhsuk-header"] .nhsuk-header__navigation'
 )
 REPEAT_HTML_LIMIT = 8 * 1024
