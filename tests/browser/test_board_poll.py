@@ -65,7 +65,8 @@ def test_the_board_keeps_its_place_on_304_and_still_turns_amber_by_itself(
     )
     expect(page.locator(".app-board-list__item").first).to_contain_text("Amber")
 
-    with page.expect_response(_is_poll, timeout=15_000) as answer:  # and polling goes on after a swap
+    # And polling goes on after a swap.
+    with page.expect_response(_is_poll, timeout=15_000) as answer:
         page.clock.fast_forward(16_000)
     assert answer.value.status == 304
     screenshot(page, "board-poll-amber")
