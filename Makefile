@@ -24,8 +24,12 @@ $(NPM_STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(VENDOR_STAMP): $(NPM_STAMP) $(PY_STAMP) scripts/build_vendor.py
-	@echo "==> Building static/vendor from node_modules"
+# The NHS.UK stylesheet is purged to the classes our files use (scripts/purge_css.py), so it is
+# rebuilt whenever a template, a Python module or a script changes (a merge bringing new pages).
+PURGE_SOURCES := $(shell find templates app static/js -type f \( -name '*.html' -o -name '*.py' -o -name '*.js' \) 2>/dev/null)
+
+$(VENDOR_STAMP): $(NPM_STAMP) $(PY_STAMP) scripts/build_vendor.py scripts/purge_css.py $(PURGE_SOURCES)
+	@echo "==> Building static/vendor from node_modules (NHS.UK CSS purged to what the pages use)"
 	@$(BIN)/python scripts/build_vendor.py
 	@touch $@
 

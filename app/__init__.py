@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = {
     "core.offline",
     "lone_working.inbound_sms",
 }
+LAST_SEEN_STEP = 60  # seconds: how often the idle-timeout stamp in the session may move
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -102,8 +103,18 @@ def setup_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str):
         from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
 
-        return db.session.scalar(select(User).where(User.session_token == token, User.active))
+        # With the units it may work in: every page needs them (one statement, not three).
+        return (
+            db.session.scalars(
+                select(User)
+                .where(User.session_token == token, User.active)
+                .options(joinedload(User.home_unit), joinedload(User.cover_units))
+            )
+            .unique()
+            .first()
+        )
 
 
 def setup_jinja(app: Flask) -> None:
@@ -150,9 +161,12 @@ def setup_session_guard(app: Flask) -> None:
                 for check in app.extensions.get("idle_exemptions", ())
             )
             if now - last_seen <= idle or exempt:
-                if request.args.get("poll") != "1":  # polling is not the person being active
+                # Polling is not the person being active. The stamp moves at most once a minute,
+                # so most responses carry no new session cookie (nothing re-signed or sent).
+                if request.args.get("poll") != "1" and now - last_seen >= LAST_SEEN_STEP:
                     session["last_seen"] = now
-                session.permanent = True
+                if not session.permanent:
+                    session.permanent = True
                 from app.auth.services import current_unit_for
 
                 g.unit = current_unit_for(current_user)

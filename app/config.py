@@ -84,6 +84,9 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": production or _bool(env.get("SESSION_COOKIE_SECURE"), False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The cookie is sent again only when the session changes (the last-seen stamp moves at
+        # most once a minute), not on every response.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_NAME": "__Host-waypoint" if production else "waypoint",
         "REMEMBER_COOKIE_DURATION": 0,
         "IDLE_TIMEOUT_MINUTES": int(env.get("IDLE_TIMEOUT_MINUTES", "30")),

@@ -1,9 +1,12 @@
 """The whereabouts board's queries: who is out, which alerts are open, what could not be sent."""
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from datetime import datetime
+
+from sqlalchemy import func, literal, select, true
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
+from app.core import clock
 from app.extensions import db
 from app.lone_working.models import (
     BACK,
@@ -36,20 +39,127 @@ def needs_resolving(outing: Outing) -> bool:
     return outing.status != RESOLVED and any(s.needs_ack for s in outing.steps)
 
 
+def on_board(unit_id: int):
+    """The board's rows: everyone out now, and closed outings whose alerts still need a lead.
+    Bounded by the (unit_id, status) index, however many outings the unit has had."""
+    has_alert = (
+        select(EscalationStep.id)
+        .where(EscalationStep.outing_id == Outing.id, EscalationStep.needs_ack)
+        .correlate(Outing)
+        .exists()
+    )
+    return (Outing.unit_id == unit_id) & (
+        Outing.status.in_(OPEN_STATUSES) | ((Outing.status == BACK) & has_alert)
+    )
+
+
 def board(unit_id: int) -> list[Outing]:
-    """Everyone out now, and closed outings whose alerts still need a lead."""
-    has_alert = select(EscalationStep.outing_id).where(EscalationStep.needs_ack)
+    """Everyone out now, and closed outings whose alerts still need a lead, with everything the
+    board shows loaded up front (a fixed number of statements, however many rows)."""
     return list(
         db.session.scalars(
             select(Outing)
-            .where(
-                Outing.unit_id == unit_id,
-                Outing.status.in_(OPEN_STATUSES)
-                | ((Outing.status == BACK) & Outing.id.in_(has_alert)),
-            )
+            .where(on_board(unit_id))
             .order_by(Outing.expected_return)
-            .options(selectinload(Outing.steps), selectinload(Outing.clients))
+            .options(
+                selectinload(Outing.steps).selectinload(EscalationStep.acknowledged_by),
+                selectinload(Outing.clients),
+                selectinload(Outing.coworkers),
+                joinedload(Outing.worker),
+            )
         )
+    )
+
+
+def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
+    """Everything the board fragment shows for ``viewer`` at ``now``, in ONE statement and no
+    rendering: a poll answers 304 while this is unchanged.
+
+    It covers the rows (each outing on the board: status, times, episode, welfare cycle,
+    destination, worker; each of its steps: level, acknowledgement, resends), the states that
+    change only because time passes (an outing past its expected return is "due"; a watcher
+    heartbeat goes stale; a lead's shift lapses after 14 h; delivery health over its window;
+    the "Updated 14:05" line, by the London minute), and the banners' counts. Amber and red come
+    from steps the watcher writes, so they change the rows. Names and initials edited elsewhere
+    show at the next minute."""
+    from app.lone_working.escalation import last_heartbeat, watcher_status_from
+    from app.notify.models import FAILED, OutboxMessage
+    from app.notify.services import delivery_signals, delivery_status_from
+
+    rows = (
+        select(
+            Outing.id.label("outing_id"),
+            Outing.status,
+            Outing.expected_return,
+            Outing.checked_in_at,
+            Outing.episode,
+            Outing.last_welfare_at,
+            Outing.destination,
+            Outing.worker_id,
+            EscalationStep.id.label("step_id"),
+            EscalationStep.level,
+            EscalationStep.acknowledged_at,
+            EscalationStep.acknowledged_by_id,
+            EscalationStep.resends,
+            EscalationStep.needs_ack,
+        )
+        .outerjoin(EscalationStep, EscalationStep.outing_id == Outing.id)
+        .where(on_board(unit_id))
+        .subquery()
+    )
+    open_ids = select(Outing.id).where(Outing.unit_id == unit_id, Outing.status.in_(OPEN_STATUSES))
+    unheard = (
+        select(func.count())
+        .select_from(OutingEvent)
+        .where(OutingEvent.kind == "unheard", OutingEvent.outing_id.in_(open_ids))
+        .scalar_subquery()
+    )
+    failed = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.topic == "outing",
+            OutboxMessage.status == FAILED,
+            OutboxMessage.topic_id.in_(open_ids),
+        )
+        .scalar_subquery()
+    )
+    from app.lone_working.duty import on_duty_count
+
+    delivery = delivery_signals(now)
+    one = select(literal(1).label("one")).subquery()
+    statement = (
+        select(
+            last_heartbeat().scalar_subquery(),
+            unheard,
+            failed,
+            on_duty_count(unit_id, ("lead",)),
+            *delivery,
+            rows,
+        )
+        .select_from(one)
+        .outerjoin(rows, true())
+        .order_by(rows.c.outing_id, rows.c.step_id)
+    )
+    result = db.session.execute(statement).all()
+    first = result[0]
+    heartbeat, unheard_n, failed_n, leads = first[:4]
+    signals = tuple(first[4 : 4 + len(delivery)])
+    board_rows = tuple(
+        (*row[4 + len(delivery) :], row.status in OPEN_STATUSES and now >= row.expected_return)
+        for row in result
+        if row.outing_id is not None
+    )
+    return (
+        viewer.id,
+        viewer.role,
+        clock.to_london(now).strftime("%Y-%m-%d %H:%M"),
+        watcher_status_from(heartbeat, now),
+        delivery_status_from(signals, now),
+        unheard_n,
+        failed_n,
+        bool(leads),
+        board_rows,
     )
 
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app.audit.services import record
 from app.auth.models import User, staff_cover
@@ -57,6 +57,23 @@ def on_duty(unit_id: int, roles: tuple[str, ...] | None = None) -> list[User]:
     if roles:
         query = query.where(User.role.in_(roles))
     return list(db.session.scalars(query))
+
+
+def on_duty_count(unit_id: int, roles: tuple[str, ...]):
+    """How many of ``on_duty(unit_id, roles)`` there are, as a scalar subquery."""
+    return (
+        select(func.count())
+        .select_from(DutyShift)
+        .join(User, DutyShift.user_id == User.id)
+        .where(
+            DutyShift.unit_id == unit_id,
+            DutyShift.ended_at.is_(None),
+            DutyShift.started_at > clock.now() - SHIFT_LIMIT,
+            User.active,
+            User.role.in_(roles),
+        )
+        .scalar_subquery()
+    )
 
 
 def unit_leads_and_admins(unit_id: int) -> list[User]:

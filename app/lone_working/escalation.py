@@ -433,5 +433,13 @@ def beat(name: str, now: datetime | None = None) -> None:
 def watcher_status(now: datetime | None = None) -> str:
     """'ok' when some watcher has beaten in the last two minutes, else 'stale'."""
     now = now or clock.now()
-    last = db.session.scalar(select(func.max(WatcherHeartbeat.beat_at)))
+    return watcher_status_from(db.session.scalar(last_heartbeat()), now)
+
+
+def last_heartbeat():
+    """The latest watcher heartbeat (a poll's version query uses it as a subquery)."""
+    return select(func.max(WatcherHeartbeat.beat_at))
+
+
+def watcher_status_from(last: datetime | None, now: datetime) -> str:
     return "ok" if last is not None and now - last <= HEARTBEAT_STALE else "stale"

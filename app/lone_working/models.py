@@ -47,6 +47,8 @@ class Outing(db.Model):
     __table_args__ = (
         Index("ix_outings_next_step_at", "next_step_at"),
         Index("ix_outings_worker_status", "worker_id", "status"),
+        # The board and its poll: a unit's open outings, however many it has had.
+        Index("ix_outings_unit_status", "unit_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,6 +21,7 @@ from app.auth.decorators import roles_required
 from app.auth.services import staff
 from app.clients.services import search as client_search
 from app.core import clock
+from app.core.conditional import unless_unchanged
 from app.core.htmx import hx_redirect, render, wants_fragment
 from app.extensions import csrf, db
 from app.lone_working import board as whereabouts
@@ -310,7 +311,16 @@ def sos(outing_id: int):
 
 @bp.get("/board")
 def board():
-    """Whereabouts board for the current unit; htmx polls the fragment every 15 s."""
+    """Whereabouts board for the current unit; htmx polls the fragment every 15 s, and a poll
+    is answered 304 while nothing on the board has changed (the version says what counts)."""
+    now = clock.now()
+    if request.args.get("poll") == "1" and wants_fragment():
+        version = whereabouts.board_version(g.unit.id, current_user, now)
+        return unless_unchanged(version, lambda: _board(now))
+    return _board(now)
+
+
+def _board(now) -> Response:
     listed = whereabouts.board(g.unit.id)
     hide = current_user._get_current_object()
     visible = [
@@ -323,8 +333,8 @@ def board():
         "lone_working/_board.html",
         outings=visible,
         alerts=whereabouts.open_alerts(g.unit.id, hide_for=hide),
-        now=clock.now(),
-        levels={o.id: planning.level(o) for o in visible},
+        now=now,
+        levels={o.id: planning.level(o, now) for o in visible},
         watcher=escalation.watcher_status(),
         delivery=delivery_status(),
         channels=planning.configured_channels(),

@@ -20,6 +20,9 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_order", "priority", "next_attempt_at", "id"),
+        # Delivery health (the board's poll asks every 15 s): sent, and tried, in a window.
+        Index("ix_outbox_messages_sent", "status", "sent_at"),
+        Index("ix_outbox_messages_attempted", "status", "last_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -257,40 +257,63 @@ def run_sender(
 # --- health ----------------------------------------------------------------------------------
 
 
-def delivery_status(now: datetime | None = None) -> str:
-    """'ok', or why messages are not going out: a message waiting longer than
-    OUTBOX_STUCK_SECONDS, or a channel whose every attempt in the last OUTBOX_FAILING_MINUTES
-    failed (at least OUTBOX_FAILING_ATTEMPTS of them)."""
-    now = now or clock.now()
-    oldest = db.session.scalar(
-        select(func.min(OutboxMessage.created_at)).where(
-            OutboxMessage.status.in_((PENDING, SENDING))
+CHANNELS = ("email", "sms")  # sorted: the first failing one is named, as before
+
+
+def delivery_signals(now: datetime) -> list:
+    """What delivery health is decided from, as scalar subqueries (one statement, or columns of a
+    poll's version query): the oldest waiting message, and per channel the failed attempts and
+    the messages sent in the last OUTBOX_FAILING_MINUTES."""
+    since = now - timedelta(minutes=setting("OUTBOX_FAILING_MINUTES"))
+    columns = [
+        select(func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status.in_((PENDING, SENDING)))
+        .scalar_subquery()
+    ]
+    for channel in CHANNELS:
+        columns.append(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status.in_((PENDING, FAILED)),
+                OutboxMessage.last_attempt_at >= since,
+                OutboxMessage.last_error != "",
+            )
+            .scalar_subquery()
         )
-    )
+        columns.append(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == SENT,
+                OutboxMessage.sent_at >= since,
+            )
+            .scalar_subquery()
+        )
+    return columns
+
+
+def delivery_status_from(signals, now: datetime) -> str:
+    """``delivery_status`` from the values of ``delivery_signals`` (in that order)."""
+    oldest, *counts = signals
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=now.tzinfo)
     waited = (now - oldest).total_seconds() if oldest is not None else 0
     if waited > setting("OUTBOX_STUCK_SECONDS"):
         return f"messages not going out: the oldest has waited {int(waited // 60)} min"
-    since = now - timedelta(minutes=setting("OUTBOX_FAILING_MINUTES"))
-    failed = dict(
-        db.session.execute(
-            select(OutboxMessage.channel, func.count())
-            .where(
-                OutboxMessage.last_attempt_at >= since,
-                OutboxMessage.status.in_((PENDING, FAILED)),
-                OutboxMessage.last_error != "",
-            )
-            .group_by(OutboxMessage.channel)
-        ).all()
-    )
-    sent = dict(
-        db.session.execute(
-            select(OutboxMessage.channel, func.count())
-            .where(OutboxMessage.status == SENT, OutboxMessage.sent_at >= since)
-            .group_by(OutboxMessage.channel)
-        ).all()
-    )
-    for channel in sorted(failed):
-        if failed[channel] >= setting("OUTBOX_FAILING_ATTEMPTS") and not sent.get(channel):
+    for channel, failed, sent in zip(CHANNELS, counts[0::2], counts[1::2], strict=True):
+        if failed >= setting("OUTBOX_FAILING_ATTEMPTS") and not sent:
             minutes = setting("OUTBOX_FAILING_MINUTES")
             return f"{channel} failing: every attempt in the last {minutes} min failed"
     return "ok"
+
+
+def delivery_status(now: datetime | None = None) -> str:
+    """'ok', or why messages are not going out: a message waiting longer than
+    OUTBOX_STUCK_SECONDS, or a channel whose every attempt in the last OUTBOX_FAILING_MINUTES
+    failed (at least OUTBOX_FAILING_ATTEMPTS of them). One statement."""
+    now = now or clock.now()
+    signals = db.session.execute(select(*delivery_signals(now))).one()
+    return delivery_status_from(tuple(signals), now)

@@ -4,15 +4,54 @@ import { draftStore, fieldsOf, fill, sameFields } from "./drafts.js";
 // and again inside any content htmx swaps in. Everything works without it (progressive enhancement).
 const nhsukUrl = document.querySelector('meta[name="waypoint-nhsuk-js"]')?.content;
 
-if (nhsukUrl) {
-  import(nhsukUrl).then(({ initAll }) => {
-    initAll();
-    document.body.addEventListener("htmx:afterSettle", (event) => {
-      // Components mark themselves initialised, so re-running on the swapped element is safe.
-      initAll({ scope: event.detail.elt });
-    });
-  });
+// The NHS.UK script (14 KB) is fetched only for a page, or swapped-in content, with a component
+// that needs it: buttons, checkboxes, radios, character counts, error summaries... The header
+// needs it only for a navigation menu (ours has none) and the skip link only to move focus
+// (done below), so the home page and the board never fetch it. tests/core/test_weight.py uses
+// the same selector.
+const NEEDS_NHSUK_JS =
+  '[data-module^="nhsuk-"]:not([data-module="nhsuk-header"]):not([data-module="nhsuk-skip-link"]), ' +
+  '[data-module="nhsuk-header"] .nhsuk-header__navigation';
+let nhsuk = null;
+function startNhsuk(scope) {
+  if (!nhsukUrl || !(scope.matches?.(NEEDS_NHSUK_JS) || scope.querySelector?.(NEEDS_NHSUK_JS))) {
+    return;
+  }
+  const first = nhsuk === null;
+  nhsuk ??= import(nhsukUrl);
+  // Components mark themselves initialised, so running again on swapped content is safe.
+  nhsuk.then(({ initAll }) => (first ? initAll() : initAll({ scope })));
 }
+startNhsuk(document);
+document.body.addEventListener("htmx:afterSettle", (event) => startNhsuk(event.detail.elt));
+
+// The skip link moves focus to the main content (what the NHS.UK script would do for it).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.(".nhsuk-skip-link");
+  const target = link && document.getElementById(link.hash.slice(1));
+  if (!target) return;
+  target.setAttribute("tabindex", "-1");
+  target.focus();
+});
+
+// Polls (the whereabouts board): send back the ETag of the last answer for the same URL, and
+// leave the page as it is when the server says 304 Not Modified (nothing has changed). Only the
+// ETag is kept, in memory; pages are never stored in the browser's cache.
+const etags = new Map();
+document.body.addEventListener("htmx:configRequest", (event) => {
+  const tag = event.detail.verb === "get" && etags.get(event.detail.path);
+  if (tag) event.detail.headers["If-None-Match"] = tag;
+});
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 304) event.detail.shouldSwap = false;
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const path = event.detail.requestConfig?.path;
+  if (!path || event.detail.requestConfig.verb !== "get") return;
+  const tag = event.detail.xhr.getResponseHeader("ETag");
+  if (tag) etags.set(path, tag);
+  else etags.delete(path);
+});
 
 // After an htmx swap that shows an error summary or a new page heading, move focus there so
 // screen-reader and keyboard users hear what changed.

@@ -8,6 +8,13 @@ from tests.conftest import soup
 
 GZIP = {"Accept-Encoding": "gzip"}
 FIRST_VISIT_LIMIT = 75 * 1024
+FIRST_VISIT_TARGET = 45 * 1024  # issue 11: purged NHS.UK CSS, htmx as it is, no fonts
+# The components app.js fetches the NHS.UK script for (the same selector as NEEDS_NHSUK_JS there).
+NEEDS_NHSUK_JS = (
+    '[data-module^="nhsuk-"]:not([data-module="nhsuk-header"])'
+    ':not([data-module="nhsuk-skip-link"]), '
+    '[data-module="nhsuk-header"] .nhsuk-header__navigation'
+)
 REPEAT_HTML_LIMIT = 8 * 1024
 
 
@@ -16,7 +23,8 @@ def _subresources(page) -> list[str]:
         link["href"] for link in page.select('link[rel="stylesheet"], link[rel="modulepreload"]')
     ]
     urls += [script["src"] for script in page.select("script[src]")]
-    urls += [meta["content"] for meta in page.select('meta[name="waypoint-nhsuk-js"]')]
+    if page.select(NEEDS_NHSUK_JS):  # app.js imports it only then
+        urls += [meta["content"] for meta in page.select('meta[name="waypoint-nhsuk-js"]')]
     return sorted(set(urls))
 
 
@@ -29,7 +37,7 @@ def _module_imports(url: str, source: bytes) -> list[str]:
     ]
 
 
-def test_the_demo_home_page_first_visit_is_under_75_kb_and_a_repeat_under_8_kb(app, web):
+def test_the_demo_home_page_first_visit_is_under_45_kb_and_a_repeat_under_8_kb(app, web):
     with app.app_context():
         seed_demo()
         db.session.remove()
@@ -61,6 +69,7 @@ def test_the_demo_home_page_first_visit_is_under_75_kb_and_a_repeat_under_8_kb(a
     total = html_bytes + asset_bytes
     print(f"first visit: html {html_bytes} B + assets {asset_bytes} B = {total} B")
     assert total <= FIRST_VISIT_LIMIT
+    assert total <= FIRST_VISIT_TARGET
 
     repeat = web.get("/", headers=GZIP)
     print(f"repeat visit html: {len(repeat.data)} B")
