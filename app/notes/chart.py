@@ -12,6 +12,7 @@ numbers (presentation attributes and classes only: the CSP allows no inline styl
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from app.core import clock
 from app.notes import cues, mohost
@@ -78,6 +79,7 @@ class Chart:
 SectionChart = Chart
 
 
+@lru_cache(maxsize=512)
 def _short_date(value) -> str:
     local = clock.to_london(value)
     return f"{local.day} {local:%b %y}"

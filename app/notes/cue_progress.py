@@ -18,7 +18,7 @@ from app.clients.models import Client
 from app.core import clock
 from app.extensions import db
 from app.notes import cues
-from app.notes.models import SIGNED, CueLabel, Note, NoteAmendment, NoteCue
+from app.notes.models import SIGNED, CueLabel, Note, NoteAmendment, NoteCue, decode
 
 # The latest sessions the chart and table show; older ones stay on each note.
 HISTORY_LIMIT = 100
@@ -82,30 +82,56 @@ class CuePoint:
 
 
 def cue_history(client: Client, limit: int = HISTORY_LIMIT) -> list[CuePoint]:
-    """Signed notes with any cue level, oldest activity first (the latest ``limit``).
+    """Signed notes with any cue level, oldest activity first (the latest ``limit``), as they
+    read now: an amendment to the cue levels, the date and time, the type or the dish counts.
 
-    A fixed number of statements whatever the number of notes: one for the notes, then one per
-    relationship the note loads eagerly (selectin), so the page does not slow down as a client's
-    sessions build up.
+    Three statements whatever the number of sessions (the notes, their cue rows, their
+    amendments), reading columns rather than whole notes: a client's sessions build up over a
+    year of weekly cooking and the page must not slow down with them.
     """
     with_cues = select(NoteCue.note_id).union(
         select(NoteAmendment.note_id).where(NoteAmendment.field == "cues")
     )
-    notes = db.session.scalars(
-        select(Note)
+    rows = db.session.execute(
+        select(Note.id, Note.activity_at, Note.activity_type, Note.dish)
         .where(Note.client_id == client.id, Note.status == SIGNED, Note.id.in_(with_cues))
         .order_by(Note.activity_at.desc(), Note.id.desc())
         .limit(limit)
     ).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    facts: dict[int, dict[str, object]] = {
+        row.id: {
+            "activity_at": row.activity_at,
+            "activity_type": row.activity_type,
+            "dish": row.dish,
+            "cues": {},
+        }
+        for row in rows
+    }
+    for cue in db.session.execute(
+        select(NoteCue.note_id, NoteCue.skill_key, NoteCue.level).where(NoteCue.note_id.in_(ids))
+    ):
+        facts[cue.note_id]["cues"][cue.skill_key] = cue.level
+    for change in db.session.execute(
+        select(NoteAmendment.note_id, NoteAmendment.field, NoteAmendment.new_text)
+        .where(
+            NoteAmendment.note_id.in_(ids),
+            NoteAmendment.field.in_(("cues", "activity_at", "activity_type", "dish")),
+        )
+        .order_by(NoteAmendment.signed_at, NoteAmendment.id)
+    ):
+        facts[change.note_id][change.field] = decode(change.field, change.new_text)
     points = [
         CuePoint(
-            n.id,
-            n.current_activity_at or n.activity_at,
-            n.current("activity_type"),
-            n.current("dish"),
-            n.current_cues,
+            note_id,
+            fact["activity_at"],
+            fact["activity_type"],
+            fact["dish"],
+            cues.clean(fact["cues"]),
         )
-        for n in reversed(notes)
+        for note_id, fact in facts.items()
     ]
     points = [p for p in points if p.levels and p.at is not None]  # amended away: no point
     return sorted(points, key=lambda p: (p.at, p.note_id))
@@ -156,10 +182,13 @@ def summary(
     )
     earlier = rated[: -len(recent)]
     if earlier:
-        first_month = clock.to_london(earlier[0][0]).strftime("%Y-%m")
-        baseline_levels = [
-            lvl for at, lvl in earlier if clock.to_london(at).strftime("%Y-%m") == first_month
-        ]
+        first = clock.to_london(earlier[0][0])
+        baseline_levels = []
+        for at, lvl in earlier:  # oldest first: stop at the end of the first month
+            local = clock.to_london(at)
+            if (local.year, local.month) != (first.year, first.month):
+                break
+            baseline_levels.append(lvl)
         baseline = _mode(baseline_levels)
         when = _month(earlier[0][0], latest_at)
         if baseline > usual:
@@ -174,3 +203,27 @@ def summary(
 def rated_skills(history: list[CuePoint]) -> list[cues.Skill]:
     seen = {key for p in history for key in p.levels}
     return [s for s in cues.SKILLS if s.key in seen]
+
+
+@dataclass(frozen=True)
+class TableRow:
+    note_id: int
+    when: str
+    dish: str
+    cells: list[str]
+
+
+def table_rows(
+    history: list[CuePoint], skills: list[cues.Skill], labels: Mapping[int, str]
+) -> list[TableRow]:
+    """The chart's text alternative, newest first: one row per session, a cell per skill."""
+    words = {level: f"{level} {labels[level]}" for level in cues.LEVELS}
+    return [
+        TableRow(
+            p.note_id,
+            clock.format_datetime(p.at),
+            p.dish,
+            [words[p.levels[s.key]] if s.key in p.levels else "–" for s in skills],
+        )
+        for p in reversed(history)
+    ]

@@ -403,6 +403,9 @@ def cue_progress_page(client_id: int):
         overall_summary=cue_progress.summary(history, labels),
         charts=chart.cue_charts(history, skills),
         chart_size=chart.SIZE,
+        rows=cue_progress.table_rows(history, skills, labels),
+        # One url_for, not one per row: the table has a row per session (up to 100).
+        show_url=url_for("notes.show", note_id=1).rsplit("/", 1)[0],
     )
 
 
