@@ -74,6 +74,8 @@ class Chart:
     gridlines: list[float]
     description: str
     section: mohost.Section | None = None
+    # Said under the chart's title, e.g. which way is better on this scale.
+    note: str = ""
 
 
 SectionChart = Chart
@@ -175,16 +177,15 @@ def cue_charts(history, skills: Sequence[cues.Skill]) -> list[Chart]:
             for x, p in zip(xs, history, strict=True)
             if skill.key in p.levels
         ]
-        charts.append(
-            line_chart(
-                f"cue-chart-{skill.key}",
-                name,
-                f"{name}: cue level over time, 0 to 5, lower is more independent",
-                values,
-                CUE_SCALE,
-                lambda points, name=name: _describe(name, points),
-            )
+        chart = line_chart(
+            f"cue-chart-{skill.key}",
+            name,
+            f"{name}: cue level over time, 0 to 5, lower is more independent",
+            values,
+            CUE_SCALE,
+            lambda points, name=name: _describe(name, points),
         )
+        charts.append(replace(chart, note="Cue level 0 to 5: lower is more independent"))
     return charts
 
 
@@ -193,7 +194,17 @@ def _x_labels(points: list[Point]) -> list[Label]:
     if not points:
         return []
     if len({p.when for p in points}) == 1:
-        return [Label(points[0].x, baseline, points[0].when)]
+        # Points share the time axis of every chart, so one can sit at either edge: anchor its
+        # date inwards there, or it is cut off.
+        x = points[0].x
+        anchor = (
+            "start"
+            if x < LEFT + PLOT_WIDTH / 4
+            else "end"
+            if x > LEFT + PLOT_WIDTH * 3 / 4
+            else "middle"
+        )
+        return [Label(x, baseline, points[0].when, anchor)]
     first, last = points[0], points[-1]
     return [
         Label(first.x, baseline, first.when, "start"),
