@@ -15,7 +15,7 @@ from app.clients.services import save_client
 from app.core import clock
 from app.extensions import db
 from app.notes import mohost
-from app.notes.models import SIGNED, Note, NoteRating
+from app.notes.models import SIGNED, Note, NoteCue, NoteRating
 
 DEMO_PASSWORD = "waypoint-demo-2026"
 
@@ -302,6 +302,69 @@ def seed_goals_and_notes(people: list[User], clients: dict[str, Client]) -> None
             unit_id=client.unit_id,
             extra={"client_id": client.id, "late_entry": False, "demo": True},
         )
+    seed_cooking_sessions(people, clients, goals)
+
+
+# Signed cooking sessions with task cue levels, oldest first: client, weeks ago, writer (index
+# into STAFF), dish, overall cue level, per-skill levels, the client's own reflection.
+COOKING_SESSIONS = [
+    ("Alan Brooke", 10, 0, "Beans on toast", 4, {"hob_oven": 4, "timing": 4}, "Too much."),
+    ("Alan Brooke", 8, 1, "Pasta with tomato sauce", 4, {"knife": 4, "hob_oven": 3}, ""),
+    ("Alan Brooke", 6, 0, "Omelette", 3, {"hob_oven": 3, "hygiene_cleaning": 2}, "Better."),
+    ("Alan Brooke", 4, 0, "Chicken stir fry", 3, {"knife": 3, "hygiene_cooking": 3}, ""),
+    ("Alan Brooke", 3, 1, "Jacket potato and beans", 2, {"timing": 2, "clearing_up": 1}, ""),
+    ("Alan Brooke", 2, 0, "Spaghetti bolognese", 3, {"knife": 2, "hob_oven": 2}, "Slow."),
+    ("Alan Brooke", 1, 0, "Fish pie", 2, {"hygiene_chilling": 1, "storage": 2}, "Proud."),
+]
+
+
+def seed_cooking_sessions(
+    people: list[User], clients: dict[str, Client], goals: dict[str, list[ClientGoal]]
+) -> None:
+    """Cooking sessions (activity notes of type cooking) with cue levels, for the cue chart."""
+    today = clock.london_today()
+    for number, row in enumerate(COOKING_SESSIONS, start=100):
+        name, weeks, writer, dish, overall, skills, reflection = row
+        client, author = clients[name], people[writer]
+        day = today - timedelta(weeks=weeks, days=2)
+        at = datetime.combine(day, time(17, 0), tzinfo=clock.LONDON)
+        note = Note(
+            client_id=client.id,
+            author_id=author.id,
+            status=SIGNED,
+            idempotency_key=f"00000000-0000-4000-8000-{number:012d}",
+            activity_at=at,
+            duration_minutes=75,
+            activity_type="cooking",
+            place="Unit training kitchen",
+            dish=dish,
+            engagement="most",
+            support_given="Cued through the recipe card step by step.",
+            reflection=reflection,
+            next_steps="Cook it again next week with fewer prompts.",
+            created_at=at + timedelta(hours=2),
+            updated_at=at + timedelta(hours=2),
+            revision=1,
+            signed_at=at + timedelta(hours=2),
+            signed_by_id=author.id,
+            signed_by_name=author.name,
+            signed_role=author.role,
+            signed_role_label=author.role_label,
+            goals=goals.get(name, [])[:1],
+        )
+        note.cues.append(NoteCue(skill_key="overall", level=overall))
+        note.cues.extend(NoteCue(skill_key=key, level=level) for key, level in skills.items())
+        db.session.add(note)
+        db.session.flush()
+        for action in ("create", "sign"):
+            record(
+                action,
+                "note",
+                note.id,
+                actor=author,
+                unit_id=client.unit_id,
+                extra={"client_id": client.id, "demo": True},
+            )
 
 
 __all__ = ["DEMO_PASSWORD", "demo_nhs_numbers", "seed_demo"]

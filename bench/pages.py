@@ -23,6 +23,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per page (max 2000)")
     parser.add_argument("--clients", type=int, default=200, help="extra clients in the unit")
+    parser.add_argument(
+        "--sessions", type=int, default=100, help="cooking sessions of the cue-progress client"
+    )
     args = parser.parse_args()
     n = max(10, min(args.requests, 2000))
 
@@ -60,6 +63,7 @@ def main() -> None:
                 )
             )
         db.session.commit()
+        cooking_client = _cooking_sessions(max(1, min(args.sessions, 5000)))
 
     client = app.test_client()
     client.post("/login", data={"email": "ot@example.com", "password": DEMO_PASSWORD})
@@ -69,9 +73,15 @@ def main() -> None:
         "clients list": ("/clients", {}),
         "clients filter (htmx)": ("/clients?q=bench", {"HX-Request": "true"}),
         "client page": ("/clients/3", {}),
+        "cue progress (htmx)": (f"/notes/client/{cooking_client}/cues", {"HX-Request": "true"}),
+        "cue progress page": (f"/notes/client/{cooking_client}/cues", {}),
     }
     results = {}
     for name, (path, headers) in pages.items():
+        with app.app_context():  # /healthz is 503 without a recent watcher heartbeat
+            from app.lone_working.escalation import beat
+
+            beat("bench")
         for _ in range(5):
             client.get(path, headers=headers)  # warm up
         timings = []
@@ -79,15 +89,54 @@ def main() -> None:
             start = time.perf_counter()
             response = client.get(path, headers=headers)
             timings.append(time.perf_counter() - start)
-            assert response.status_code == 200, (path, response.status_code)
+            assert response.status_code == 200, (path, response.status_code, response.data[:300])
         timings.sort()
         results[name] = (statistics.median(timings), timings[int(0.95 * (len(timings) - 1))])
 
     base = results["/healthz (baseline)"][0]
-    print(f"{url.split(':')[0]}: {n} requests per page, {14 + args.clients} clients")
+    print(
+        f"{url.split(':')[0]}: {n} requests per page, {14 + args.clients} clients, "
+        f"{args.sessions} cooking sessions"
+    )
     print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}")
     for name, (median, p95) in results.items():
         print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}")
+
+
+def _cooking_sessions(count: int) -> int:
+    """A client with ``count`` signed cooking sessions, weekly, each with an overall cue level
+    and three skills; one amended. Made through the note services (audit rows included)."""
+    from datetime import UTC, timedelta
+
+    from app.auth.models import User
+    from app.clients.models import Client
+    from app.core import clock
+    from app.extensions import db
+    from app.notes import services
+
+    ot = db.session.scalar(db.select(User).where(User.email == "ot@example.com"))
+    client = db.session.scalar(db.select(Client).where(Client.unit_id == 1).order_by(Client.id))
+    start = clock.now() - timedelta(weeks=count + 1)
+    for i in range(count):
+        at = start + timedelta(weeks=i)
+        data = {
+            "activity_at": at.astimezone(UTC),
+            "duration_minutes": 60,
+            "activity_type": "cooking",
+            "place": "Unit kitchen",
+            "dish": "Bench dish",
+            "engagement": "most",
+            "support_given": "Prompts.",
+            "cues": {"overall": 5 - i * 5 // count, "knife": i % 6, "timing": 2, "hob_oven": 3},
+        }
+        services.save_note(services.new_key(), client, data, ot, sign=True)
+    db.session.flush()
+    note = db.session.scalars(
+        db.select(services.Note).where(services.Note.client_id == client.id)
+    ).first()
+    services.amend(note, "cues", "overall=2", "bench", ot)
+    db.session.commit()
+    return client.id
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ from app.core.forms import (
     TimeField,
     coerce_id,
 )
-from app.notes import mohost
+from app.notes import cues, mohost
 from app.notes.models import (
     ACTIVITY_TYPES,
     AMENDABLE,
+    DISH_LIMIT,
     ENGAGEMENT,
     FACTS,
     PLACE_LIMIT,
@@ -45,6 +46,22 @@ MAX_DURATION = 12 * 60
 MODES = ("autosave", "draft", "sign")
 REASON_LIMIT = 500
 MOHOST_PREFIX = "mohost_"
+CUE_PREFIX = "cue_"
+CUE_TYPE_MESSAGE = (
+    "Task cue levels are recorded for cooking and shopping sessions only: choose Cooking or "
+    "Shopping as the type of activity, or set the cue levels back to not rated"
+)
+
+
+def cue_field_name(skill_key: str) -> str:
+    return CUE_PREFIX + skill_key
+
+
+def _cue_choices(labels=None) -> list[SelectChoice]:
+    labels = labels or cues.DEFAULT_LABELS
+    return [SelectChoice(str(level), labels[level]) for level in cues.LEVELS] + [
+        SelectChoice("", "Not rated")
+    ]
 
 
 def mohost_field_name(item_key: str) -> str:
@@ -106,6 +123,15 @@ class NoteForm(FlaskForm):
         validators=[Optional()],
         invalid_choice_message="Choose how engaged the client was from the list",
     )
+    dish = StringField(
+        "Dish",
+        description=f"What they cooked or shopped for. Up to {DISH_LIMIT} characters",
+        render_kw={"autocomplete": "off"},
+    )
+    reflection = TextAreaField(
+        "Client's own reflection",
+        description="In their words: how it went and what they would do differently",
+    )
     support_given = TextAreaField(
         "Support given", description="Prompts, demonstration, hands-on help, or none"
     )
@@ -126,9 +152,13 @@ class NoteForm(FlaskForm):
         mode: str = "sign",
         client: Client | None = None,
         goals: list[ClientGoal] = (),
+        cue_labels=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.cue_labels = cue_labels or dict(cues.DEFAULT_LABELS)
+        for skill in cues.SKILLS:
+            self[cue_field_name(skill.key)].choices = _cue_choices(self.cue_labels)
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.mode = mode
@@ -149,6 +179,15 @@ class NoteForm(FlaskForm):
     def section_totals(self) -> list[mohost.SectionTotal]:
         return mohost.section_totals(self.ratings())
 
+    # --- task cue levels: one radio group per skill, added to the class below ---------------
+
+    def cue_fields(self):
+        return [self[cue_field_name(skill.key)] for skill in cues.SKILLS]
+
+    def cue_levels(self) -> dict[str, int]:
+        fields = {s.key: self[cue_field_name(s.key)] for s in cues.SKILLS}
+        return cues.clean({key: f.data for key, f in fields.items() if not f.errors})
+
     # --- validation ------------------------------------------------------------------------
 
     def validate(self, extra_validators=None) -> bool:
@@ -161,6 +200,7 @@ class NoteForm(FlaskForm):
         self._check_duration()  # autosave too: an out-of-range number is never stored
         if self.mode in ("draft", "sign"):
             self._check_not_in_future()
+            self._check_cue_type()
         if self.mode == "sign":
             self._check_complete()
         return not self.errors
@@ -189,7 +229,7 @@ class NoteForm(FlaskForm):
             self.outing_id.data = None
 
     def _check_lengths(self) -> None:
-        limits = {"place": ("Place", PLACE_LIMIT), **TEXT_FIELDS}
+        limits = {"place": ("Place", PLACE_LIMIT), "dish": ("Dish", DISH_LIMIT), **TEXT_FIELDS}
         for name, (label, limit) in limits.items():
             field = self[name]
             if len(field.data or "") > limit:
@@ -199,6 +239,14 @@ class NoteForm(FlaskForm):
                     f"{_limit_message(label, limit)}: you have {over:,} too many. "
                     "Your text is still here"
                 )
+
+    def _check_cue_type(self) -> None:
+        """Cue levels belong to cooking and shopping sessions. Rather than drop levels someone
+        tapped and then changed the type (silently losing them), say so and keep both."""
+        if self.activity_type.errors or self.activity_type.data in cues.CUE_TYPES:
+            return
+        if self.cue_levels():
+            self.cue_overall.errors.append(CUE_TYPE_MESSAGE)
 
     def _combine_date_and_time(self) -> None:
         day, at = self.activity_date.data, self.activity_time.data
@@ -260,12 +308,14 @@ class NoteForm(FlaskForm):
         for name in ("activity_type", "engagement"):
             if ok(name):
                 data[name] = self[name].data or ""
-        for name in ("place", *TEXT_FIELDS):
+        for name in ("place", "dish", *TEXT_FIELDS):
             if ok(name):
                 data[name] = (self[name].data or "").strip()
         if ok("goal_ids"):
             data["goal_ids"] = list(self.goal_ids.data or [])
         data["ratings"] = self.ratings()
+        if not self.cue_overall.errors or self.mode == "autosave":
+            data["cues"] = self.cue_levels()
         data["outing_id"] = self.outing_id.data if ok("outing_id") else None
         return data
 
@@ -279,6 +329,20 @@ for _item in mohost.ITEMS.values():
             choices=_rating_choices(),
             validators=[Optional()],
             invalid_choice_message=f"Choose F, A, I, R or not rated for {_item.name.lower()}",
+        ),
+    )
+
+
+for _skill in cues.SKILLS:
+    setattr(
+        NoteForm,
+        cue_field_name(_skill.key),
+        RadioField(
+            cues.full_name(_skill),
+            choices=_cue_choices(),
+            validators=[Optional()],
+            invalid_choice_message=f"Choose a cue level from 0 to 5, or not rated, for "
+            f"{cues.full_name(_skill).lower()}",
         ),
     )
 
@@ -298,6 +362,7 @@ def form_data_from_note(note) -> dict[str, Any]:
         "activity_type": note.activity_type or None,
         "engagement": note.engagement or None,
         "place": note.place,
+        "dish": note.dish,
         "goal_ids": [g.id for g in note.goals],
         **{name: getattr(note, name) for name in TEXT_FIELDS},
     }
@@ -311,6 +376,8 @@ def form_data_from_note(note) -> dict[str, Any]:
         data["activity_date"] = clock.to_london(note.created_at).date()
     for key, rating in note.rating_map.items():
         data[mohost_field_name(key)] = rating
+    for key, level in note.cue_map.items():
+        data[cue_field_name(key)] = str(level)
     return data
 
 
@@ -367,6 +434,7 @@ class AmendFactForm(FlaskForm):
         "engagement": ("engagement",),
         "goals": ("goal_ids",),
         "mohost": tuple(mohost_field_name(key) for key in mohost.ITEMS),
+        "cues": tuple(cue_field_name(skill.key) for skill in cues.SKILLS),
     }
     REQUIRED = {
         "activity_date": "Enter the date of the activity",
@@ -376,8 +444,19 @@ class AmendFactForm(FlaskForm):
         "engagement": "Choose how engaged the client was",
     }
 
-    def __init__(self, *args, field: str, current: str, goals: list[ClientGoal] = (), **kwargs):
+    def __init__(
+        self,
+        *args,
+        field: str,
+        current: str,
+        goals: list[ClientGoal] = (),
+        cue_labels=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.cue_labels = cue_labels or dict(cues.DEFAULT_LABELS)
+        for skill in cues.SKILLS:
+            self[cue_field_name(skill.key)].choices = _cue_choices(self.cue_labels)
         self.field = field
         self.current = current
         self.encoded = ""
@@ -398,6 +477,9 @@ class AmendFactForm(FlaskForm):
         elif self.field == "mohost":
             for key, rating in value.items():
                 self[mohost_field_name(key)].data = rating
+        elif self.field == "cues":
+            for key, level in value.items():
+                self[cue_field_name(key)].data = str(level)
         elif self.field in ("duration_minutes", "activity_type", "engagement"):
             self[self.field].data = value
 
@@ -440,6 +522,8 @@ class AmendFactForm(FlaskForm):
         if self.field == "mohost":
             fields = {key: self[mohost_field_name(key)] for key in mohost.ITEMS}
             return mohost.clean({key: f.data for key, f in fields.items()})
+        if self.field == "cues":
+            return cues.clean({s.key: self[cue_field_name(s.key)].data for s in cues.SKILLS})
         return self[self.field].data
 
 
@@ -449,9 +533,48 @@ for _item in mohost.ITEMS.values():
     )
 
 
+for _skill in cues.SKILLS:
+    setattr(
+        AmendFactForm, cue_field_name(_skill.key), getattr(NoteForm, cue_field_name(_skill.key))
+    )
+
+
 class CountersignForm(FlaskForm):
     """Only the CSRF token: the note comes from the URL."""
 
 
 class DiscardForm(FlaskForm):
     """Only the CSRF token: the note comes from the URL."""
+
+
+class CueLabelsForm(FlaskForm):
+    """A unit's wording of the six cue levels. The numbers are fixed; each needs some words."""
+
+    def fill(self, labels) -> None:
+        for level in cues.LEVELS:
+            self[f"label_{level}"].data = labels[level]
+
+    def label_fields(self):
+        return [self[f"label_{level}"] for level in cues.LEVELS]
+
+    def labels(self) -> dict[int, str]:
+        return {level: (self[f"label_{level}"].data or "").strip() for level in cues.LEVELS}
+
+
+for _level in cues.LEVELS:
+    setattr(
+        CueLabelsForm,
+        f"label_{_level}",
+        StringField(
+            f"Level {_level}",
+            description=f"Default: {cues.DEFAULT_LABELS[_level]}",
+            validators=[
+                DataRequired(f"Enter the words for level {_level}"),
+                Length(
+                    max=cues.LABEL_LIMIT,
+                    message=_limit_message(f"Level {_level}", cues.LABEL_LIMIT),
+                ),
+            ],
+            render_kw={"autocomplete": "off"},
+        ),
+    )

@@ -8,6 +8,7 @@ is never overwritten (the ORM refuses, see ``_refuse_changes_to_signed_notes``).
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     ForeignKey,
     Integer,
@@ -26,7 +27,7 @@ from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.core.types import UTCDateTime
 from app.extensions import db
-from app.notes import mohost
+from app.notes import cues, mohost
 
 DRAFT = "draft"
 SIGNED = "signed"
@@ -62,10 +63,16 @@ TEXT_FIELDS: dict[str, tuple[str, int]] = {
     "risks": ("Risks observed", 2000),
     "next_steps": ("Next steps", 2000),
     "observations": ("MOHO observations", 2000),
+    "reflection": ("Client's own reflection", 2000),
 }
 PLACE_LIMIT = 120
+DISH_LIMIT = 120
 # Amendable text: the place and the free text, name -> (label, limit).
-AMENDABLE: dict[str, tuple[str, int]] = {"place": ("Place", PLACE_LIMIT), **TEXT_FIELDS}
+AMENDABLE: dict[str, tuple[str, int]] = {
+    "place": ("Place", PLACE_LIMIT),
+    "dish": ("Dish", DISH_LIMIT),
+    **TEXT_FIELDS,
+}
 # Amendable facts of the activity (issue 14 item 9): name -> label. An amendment stores each as
 # text (see ``encode``), so before and after sit in the same two columns as amended text.
 FACTS: dict[str, str] = {
@@ -75,6 +82,7 @@ FACTS: dict[str, str] = {
     "goals": "OT goals addressed",
     "engagement": "Engagement",
     "mohost": "MOHOST ratings",
+    "cues": "Task cue levels",
 }
 
 
@@ -88,6 +96,8 @@ def encode(field: str, value) -> str:
         return ",".join(str(i) for i in sorted(value))
     if field == "mohost":
         return ",".join(f"{key}={rating}" for key, rating in sorted(value.items()))
+    if field == "cues":
+        return cues.encode(value)
     return value or ""
 
 
@@ -100,6 +110,8 @@ def decode(field: str, text: str):
         return [int(i) for i in text.split(",") if i]
     if field == "mohost":
         return dict(pair.split("=", 1) for pair in text.split(",") if pair)
+    if field == "cues":
+        return cues.decode(text)
     return text
 
 
@@ -121,6 +133,7 @@ class Note(db.Model):
         "duration_minutes",
         "activity_type",
         "place",
+        "dish",
         "engagement",
         *TEXT_FIELDS,
         "outing_id",
@@ -146,12 +159,15 @@ class Note(db.Model):
     activity_type: Mapped[str] = mapped_column(String(20), default="")
     place: Mapped[str] = mapped_column(String(PLACE_LIMIT), default="")
     engagement: Mapped[str] = mapped_column(String(20), default="")
+    # Cooking and shopping sessions: what was cooked (or shopped for).
+    dish: Mapped[str] = mapped_column(String(DISH_LIMIT), default="")
     support_given: Mapped[str] = mapped_column(Text, default="")
     went_well: Mapped[str] = mapped_column(Text, default="")
     difficulties: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[str] = mapped_column(Text, default="")
     next_steps: Mapped[str] = mapped_column(Text, default="")
     observations: Mapped[str] = mapped_column(Text, default="")
+    reflection: Mapped[str] = mapped_column(Text, default="")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -176,6 +192,9 @@ class Note(db.Model):
         secondary=note_goals, order_by=ClientGoal.id, lazy="selectin"
     )
     ratings: Mapped[list["NoteRating"]] = relationship(
+        back_populates="note", cascade="all, delete-orphan", lazy="selectin"
+    )
+    cues: Mapped[list["NoteCue"]] = relationship(
         back_populates="note", cascade="all, delete-orphan", lazy="selectin"
     )
     amendments: Mapped[list["NoteAmendment"]] = relationship(
@@ -217,6 +236,19 @@ class Note(db.Model):
         return decode("mohost", self.current("mohost"))
 
     @property
+    def cue_map(self) -> dict[str, int]:
+        """The task cue levels as signed (amendments: ``current_cues``)."""
+        return {c.skill_key: c.level for c in self.cues}
+
+    @property
+    def current_cues(self) -> dict[str, int]:
+        return decode("cues", self.current("cues"))
+
+    @property
+    def has_cue_section(self) -> bool:
+        return self.current("activity_type") in cues.CUE_TYPES or bool(self.current_cues)
+
+    @property
     def current_activity_at(self) -> datetime | None:
         return decode("activity_at", self.current("activity_at"))
 
@@ -244,6 +276,8 @@ class Note(db.Model):
             return encode(field, [g.id for g in self.goals])
         if field == "mohost":
             return encode(field, self.rating_map)
+        if field == "cues":
+            return encode(field, self.cue_map)
         if field in FACTS:
             return encode(field, getattr(self, field))
         return getattr(self, field) or ""
@@ -272,6 +306,40 @@ class NoteRating(db.Model):
     rating: Mapped[str] = mapped_column(String(1))
 
     note: Mapped[Note] = relationship(back_populates="ratings")
+
+
+class NoteCue(db.Model):
+    """One task cue level (0 to 5) on a note, overall or for one skill; unrated skills have no
+    row. A section of the note like its MOHOST ratings: frozen when the note is signed."""
+
+    __tablename__ = "note_cues"
+    __table_args__ = (
+        UniqueConstraint("note_id", "skill_key", name="uq_note_cues_note_skill"),
+        CheckConstraint("level >= 0 AND level <= 5", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
+    skill_key: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer)
+
+    note: Mapped[Note] = relationship(back_populates="cues")
+
+
+class CueLabel(db.Model):
+    """A unit's own wording for one cue level. The numbers are fixed; with no row, the
+    default label is used."""
+
+    __tablename__ = "cue_labels"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "level", name="uq_cue_labels_unit_level"),
+        CheckConstraint("level >= 0 AND level <= 5", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(cues.LABEL_LIMIT))
 
 
 class NoteAmendment(db.Model):
@@ -348,6 +416,8 @@ def describe(field: str, text: str) -> str:
         return clock.format_datetime(value)
     if field == "goals":
         return "; ".join(g.text for g in goals_by_id(value)) or "None recorded"
+    if field == "cues":
+        return cues.describe(value)
     return (
         "; ".join(f"{mohost.ITEMS[k].name} {r}" for k, r in value.items() if k in mohost.ITEMS)
         or "Not rated"
@@ -371,7 +441,7 @@ def _refuse_changes_to_signed_notes(mapper, connection, target: Note) -> None:
     state = inspect(target)
     changed = [
         name
-        for name in (*Note.CONTENT, "status", "goals", "ratings")
+        for name in (*Note.CONTENT, "status", "goals", "ratings", "cues")
         if state.attrs[name].history.has_changes()
     ]
     if changed:
@@ -389,6 +459,13 @@ def _refuse_deleting_signed_notes(mapper, connection, target: Note) -> None:
 def _refuse_changing_signed_ratings(mapper, connection, target: NoteRating) -> None:
     if target.note is not None and _was_signed(target.note):
         raise SignedNoteError(f"note {target.note_id} is signed; its ratings cannot change")
+
+
+@event.listens_for(NoteCue, "before_update")
+@event.listens_for(NoteCue, "before_delete")
+def _refuse_changing_signed_cues(mapper, connection, target: NoteCue) -> None:
+    if target.note is not None and _was_signed(target.note):
+        raise SignedNoteError(f"note {target.note_id} is signed; its cue levels cannot change")
 
 
 @event.listens_for(NoteAmendment, "before_update")

@@ -12,12 +12,13 @@ from app.core import clock
 from app.core.forms import MAX_ID, parse_id_list, parse_int
 from app.core.htmx import hx_redirect, render, wants_fragment
 from app.extensions import db
-from app.notes import bp, chart, mohost, services
+from app.notes import bp, chart, cue_progress, cues, mohost, services
 from app.notes.forms import (
     KEY_PATTERN,
     AmendFactForm,
     AmendForm,
     CountersignForm,
+    CueLabelsForm,
     DiscardForm,
     NoteForm,
     form_data_from_note,
@@ -60,6 +61,11 @@ def _note_or_404(note_id: int) -> Note:
     return note
 
 
+def _labels(client: Client | None) -> dict[int, str]:
+    """The client's unit's wording of the cue levels (the defaults without a client)."""
+    return cue_progress.labels_for(client.unit_id if client else None)
+
+
 def _refused(refused: NoteRefused, note: Note | None = None):
     """An NHS-style page (or fragment, in place of the form) saying why nothing changed."""
     return render(
@@ -96,6 +102,7 @@ def _form_page(
         client=client,
         note=note,
         totals=form.section_totals(),
+        cue_skills=cues.SKILLS,
         signed_meanwhile=signed_meanwhile,
         replaces=replaces,
         other_drafts=[d for d in drafts if d.idempotency_key != form.idempotency_key.data],
@@ -122,6 +129,7 @@ def _submit(client: Client | None, note: Note | None):
         mode="sign" if signing else "draft",
         client=client,
         goals=services.goal_choices(client, note) if client else [],
+        cue_labels=_labels(client),
     )
     if note is not None:
         form.idempotency_key.data = note.idempotency_key
@@ -177,7 +185,13 @@ def new():
     }
     if "outing_id" in data and not services.outing_had_client(int(data["outing_id"]), client):
         del data["outing_id"]  # not an outing this client was on: the note is not linked
-    form = NoteForm(formdata=None, data=data, client=client, goals=services.goal_choices(client))
+    form = NoteForm(
+        formdata=None,
+        data=data,
+        client=client,
+        goals=services.goal_choices(client),
+        cue_labels=_labels(client),
+    )
     return _form_page(form, client, None)
 
 
@@ -208,6 +222,7 @@ def edit(note_id: int):
         data=form_data_from_note(note),
         client=client,
         goals=services.goal_choices(client, note),
+        cue_labels=_labels(client),
     )
     return _form_page(form, client, note)
 
@@ -247,6 +262,7 @@ def autosave():
         mode="autosave",
         client=client,
         goals=services.goal_choices(client, existing) if client else [],
+        cue_labels=_labels(client),
     )
     form.validate()
     if client is None or form.form_errors:
@@ -329,6 +345,8 @@ def show(note_id: int):
         can_amend=services.can_amend(note, current_user),
         countersign_problem=services.countersign_problem(note, current_user),
         countersign_form=CountersignForm(),
+        cue_labels=_labels(note.client),
+        cue_skills=cues.SKILLS,
     )
 
 
@@ -362,6 +380,61 @@ def client_notes(client_id: int):
         charts=chart.section_charts(history),
         chart_size=chart.SIZE,
         latest=history[-1] if history else None,
+    )
+
+
+@bp.get("/client/<id:client_id>/cues", endpoint="cue_progress")
+@roles_required(*READERS)
+def cue_progress_page(client_id: int):
+    """A client's cue levels over time, overall and per skill: charts, a summary in words and
+    the table behind them. The client page (and the meal-plan page) load this fragment by URL."""
+    client = _client_or_404(client_id)
+    history = cue_progress.cue_history(client)
+    labels = _labels(client)
+    skills = cue_progress.rated_skills(history)
+    return render(
+        "notes/cue_progress.html",
+        "notes/_cue_progress.html",
+        client=client,
+        history=history,
+        labels=labels,
+        skills=skills,
+        summaries={s.key: cue_progress.summary(history, labels, s.key) for s in skills},
+        overall_summary=cue_progress.summary(history, labels),
+        charts=chart.cue_charts(history, skills),
+        chart_size=chart.SIZE,
+        rows=cue_progress.table_rows(history, skills, labels),
+        # One url_for, not one per row: the table has a row per session (up to 100).
+        show_url=url_for("notes.show", note_id=1).rsplit("/", 1)[0],
+    )
+
+
+@bp.route("/cue-labels", methods=["GET", "POST"])
+@roles_required("lead")
+def cue_labels():
+    """A lead OT words the cue levels for their current unit. The numbers 0 to 5 and what they
+    mean stay fixed; only the words shown beside them change. Leads only: every notes page
+    refuses admins (issue 13 item 14), and a lead is who decides the unit's clinical wording."""
+    unit = g.unit
+    current = cue_progress.labels_for(unit.id)
+    form = CueLabelsForm()
+    if request.method == "GET":
+        form.fill(current)
+    elif form.validate_on_submit():
+        changed = cue_progress.set_labels(unit.id, form.labels(), current_user)
+        db.session.commit()
+        flash(
+            "Cue labels saved." if changed else "Nothing changed: the labels were already these.",
+            "success",
+        )
+        return hx_redirect(url_for("notes.cue_labels"))
+    return render(
+        "notes/cue_labels.html",
+        "notes/_cue_labels_form.html",
+        status=422 if request.method == "POST" else 200,
+        form=form,
+        unit=unit,
+        defaults=cues.DEFAULT_LABELS,
     )
 
 
@@ -402,7 +475,9 @@ def amend(note_id: int, field: str):
         label, limit = FACTS[field], 0
         goals = services.goal_choices(note.client, note) if field == "goals" else []
         goals += [g for g in note.current_goals if g not in goals]
-        form = AmendFactForm(field=field, current=current, goals=goals)
+        form = AmendFactForm(
+            field=field, current=current, goals=goals, cue_labels=_labels(note.client)
+        )
         if request.method == "GET":
             form.fill(decode(field, current))
         valid = request.method == "POST" and form.validate_on_submit()
@@ -430,6 +505,7 @@ def amend(note_id: int, field: str):
         limit=limit,
         is_fact=field in FACTS,
         totals=mohost.section_totals(note.current_ratings) if field == "mohost" else [],
+        cue_labels=_labels(note.client),
     )
 
 

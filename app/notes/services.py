@@ -18,9 +18,11 @@ from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.core.forms import parse_id
 from app.extensions import db
-from app.notes import mohost
+from app.notes import cues, mohost
 from app.notes.models import (
+    ACTIVITY_TYPES,
     AMENDABLE,
+    DISH_LIMIT,
     DRAFT,
     FACTS,
     PLACE_LIMIT,
@@ -29,6 +31,7 @@ from app.notes.models import (
     Note,
     NoteAmendment,
     NoteCountersignature,
+    NoteCue,
     NoteRating,
 )
 
@@ -206,9 +209,11 @@ def save_note(key: str, client: Client, data: Mapping[str, Any], actor: User, si
 def differs_from(note: Note, data: Mapping[str, Any]) -> bool:
     """True if parsed form values say something the note does not: then a form whose key
     turned out to be a signed note's holds text the person typed that is not on the record."""
-    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place"):
+    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place", "dish"):
         if name in data and (data[name] or None) != (getattr(note, name) or None):
             return True
+    if "cues" in data and cues.clean(data["cues"]) != note.cue_map:
+        return True
     for name in TEXT_FIELDS:
         if name in data and (data[name] or "").strip() != (getattr(note, name) or "").strip():
             return True
@@ -221,7 +226,7 @@ def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
     """Copy parsed form values onto a draft; keys missing from ``data`` are left as they are."""
     if note.is_signed:
         raise NoteRefused(SIGNED_MESSAGE, 409)
-    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place"):
+    for name in ("activity_at", "duration_minutes", "activity_type", "engagement", "place", "dish"):
         if name in data:
             setattr(note, name, data[name])
     for name in TEXT_FIELDS:
@@ -237,6 +242,8 @@ def apply(note: Note, client: Client, data: Mapping[str, Any]) -> None:
         note.goals = [allowed[i] for i in sorted(wanted) if i in allowed]
     if "ratings" in data:
         set_ratings(note, data["ratings"])
+    if "cues" in data:
+        set_cues(note, data["cues"])
 
 
 def set_ratings(note: Note, ratings: Mapping[str, str]) -> None:
@@ -250,6 +257,20 @@ def set_ratings(note: Note, ratings: Mapping[str, str]) -> None:
     for key, rating in wanted.items():
         if key not in existing:
             note.ratings.append(NoteRating(item_key=key, rating=rating))
+
+
+def set_cues(note: Note, levels: Mapping[str, Any]) -> None:
+    """The task cue section, as MOHOST ratings are kept: one row per rated skill."""
+    wanted = cues.clean(levels)
+    existing = {c.skill_key: c for c in note.cues}
+    for key, row in existing.items():
+        if key not in wanted:
+            note.cues.remove(row)
+        elif row.level != wanted[key]:
+            row.level = wanted[key]
+    for key, level in wanted.items():
+        if key not in existing:
+            note.cues.append(NoteCue(skill_key=key, level=level))
 
 
 def sign_note(note: Note, actor: User) -> Note:
@@ -275,6 +296,7 @@ def sign_note(note: Note, actor: User) -> Note:
             "client_id": note.client_id,
             "late_entry": note.is_late_entry,
             "mohost_items_rated": len(note.ratings),
+            **({"cue_levels_rated": len(note.cues)} if note.cues else {}),
         },
     )
     return note
@@ -516,7 +538,8 @@ def rating_history(client: Client, limit: int = 50) -> list[RatingPoint]:
 
 
 def parse_prefill(args: Mapping[str, str]) -> dict[str, Any]:
-    """Facts an outing hands over in the query string: ``at`` (ISO), ``place``, ``outing``.
+    """Facts an outing or the meals pages hand over in the query string: ``at`` (ISO),
+    ``place``, ``outing``, ``type`` (a known activity type) and ``dish``.
 
     Anything that does not parse is ignored: the OT fills it in. A time without a zone is UK
     local time; a future time is dropped (the form would refuse it).
@@ -538,4 +561,10 @@ def parse_prefill(args: Mapping[str, str]) -> dict[str, Any]:
     outing = parse_id(args.get("outing"))
     if outing is not None:
         data["outing_id"] = outing
+    activity_type = (args.get("type") or "").strip()
+    if activity_type in ACTIVITY_TYPES:
+        data["activity_type"] = activity_type
+    dish = " ".join((args.get("dish") or "").split())
+    if dish:
+        data["dish"] = dish[:DISH_LIMIT]
     return data

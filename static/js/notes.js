@@ -380,3 +380,31 @@ else {
   document.addEventListener("DOMContentLoaded", startOnce);
   window.addEventListener("load", startOnce);
 }
+
+// --- the task cue section: shown for cooking and shopping --------------------------------
+
+// Without JavaScript the section is always there. Here it hides for other activity types while
+// nothing in it is filled in (never hiding something typed), and shows again on a type change.
+const CUE_TYPES = ["cooking", "shopping"];
+
+function syncCueSection(scope) {
+  const section = (scope ?? document).querySelector?.("[data-cue-section]");
+  if (!section) return;
+  const form = section.closest("form");
+  const type = form?.querySelector('input[name="activity_type"]:checked')?.value ?? "";
+  const filled = [...section.querySelectorAll("input, textarea")].some((input) =>
+    input.type === "radio" ? input.checked && input.value !== "" : input.value.trim() !== "",
+  );
+  section.hidden = !CUE_TYPES.includes(type) && !filled;
+}
+
+function startCueSection() {
+  syncCueSection(document);
+  document.body.addEventListener("change", (event) => {
+    if (event.target?.name === "activity_type") syncCueSection(document);
+  });
+  document.body.addEventListener("htmx:afterSettle", () => syncCueSection(document));
+}
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", startCueSection, { once: true });
+} else startCueSection();
