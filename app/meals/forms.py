@@ -188,7 +188,9 @@ class FreeItemForm(FlaskForm):
         render_kw={"autocomplete": "off", "maxlength": str(NAME_LIMIT)},
     )
     aisle = SelectField(
-        "Aisle", choices=[("", "As last time (or Other)"), *AISLES.items()], validate_choice=False
+        "Aisle",
+        choices=choices([("", "As last time (or Other)"), *AISLES.items()]),
+        validate_choice=False,
     )
 
     def validate_aisle(self, field):
@@ -218,7 +220,7 @@ class AislesForm(FlaskForm):
 
 def aisles_form_class(count: int) -> type[FlaskForm]:
     attrs = {
-        f"aisle_{n}": SelectField("Aisle", choices=list(AISLES.items()), validate_choice=False)
+        f"aisle_{n}": SelectField("Aisle", choices=choices(AISLES.items()), validate_choice=False)
         for n in range(count)
     }
     attrs.update({f"key_{n}": HiddenField() for n in range(count)})
@@ -250,7 +252,9 @@ class TripForm(FlaskForm):
         "Client's cue level for the trip",
         description="The most support the client needed. Lower is more independent.",
         coerce=coerce_optional_int,
-        choices=[("", "Not rated"), *((str(k), f"{k} – {v}") for k, v in CUE_LEVELS.items())],
+        choices=choices(
+            [("", "Not rated"), *((str(k), f"{k} – {v}") for k, v in CUE_LEVELS.items())]
+        ),
         validate_choice=False,
     )
     note = TextAreaField(

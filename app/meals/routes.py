@@ -416,6 +416,7 @@ def aisles(client_id: int, week: str):
         start=start,
         form=form,
         names=list(enumerate(names)),
+        aisle_names=AISLES,
     )
 
 

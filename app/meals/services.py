@@ -161,6 +161,8 @@ def save_day(
                 changed += 1
             continue
         remembered = known.get(fold(dish))
+        if remembered is not None:
+            dish = remembered.name  # the dish list's own spelling
         if not lines and remembered is not None and remembered.ingredients:
             lines = [Line(**item) for item in remembered.ingredients]
             reused += 1
@@ -207,7 +209,6 @@ def _remember_dish(client: Client, name: str, lines: list[Line], known: dict[str
         dish = Dish(client_id=client.id, name=name, name_key=key)
         db.session.add(dish)
         known[key] = dish
-    dish.name = name
     if lines:  # planning a dish without ingredients keeps the ones it had
         dish.ingredients = [line.as_json() for line in lines]
 

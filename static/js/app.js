@@ -1,4 +1,4 @@
-import { draftStore, fieldsOf, fill, sameFields } from "./drafts.js";
+import { draftStore, fieldsOf, fill, offlineQueue, sameFields } from "./drafts.js";
 
 // Waypoint's own script, loaded as a module. It starts the NHS.UK frontend components on the page
 // and again inside any content htmx swaps in. Everything works without it (progressive enhancement).
@@ -207,6 +207,7 @@ for (const failure of ["htmx:sendError", "htmx:timeout"]) {
     const elt = event.detail.requestConfig?.elt ?? event.detail.elt;
     const form = elt?.tagName === "FORM" ? elt : elt?.closest?.("form");
     if (!form || elt.id === "note-autosave" || form.querySelector("[data-note-form]")) return;
+    if (form.dataset.offlineQueue && queue) return; // kept on the phone instead (below)
     sayNotSent(form, submitButton(form, event));
   });
 }
@@ -229,3 +230,49 @@ window.addEventListener("online", () => {
     box.textContent = "The signal is back. Tap Try again to send it.";
   }
 });
+
+// --- Shopping-list ticks with no signal (the queue in drafts.js) ------------------------------
+// Each tap carries the phone's time; a tap that cannot be sent waits on the phone and goes when
+// the signal is back (or at the next page that loads with a signal).
+const csrf = () => JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+const queue = offlineQueue(staffId, csrf);
+function tickStatus(form, text) {
+  const status = form?.querySelector(".app-tick-status");
+  if (status) status.textContent = text;
+}
+function tickBox(form, fields) {
+  const box = form?.querySelector('input[type="checkbox"]');
+  if (box) box.checked = fields.ticked === "1";
+}
+document.addEventListener(
+  "change",
+  (event) => {
+    const form = event.target.closest?.("form[data-offline-queue]");
+    if (form?.elements.seq) form.elements.seq.value = String(Date.now());
+  },
+  true, // before htmx reads the form
+);
+if (queue) {
+  const sent = (form, entry, response) => {
+    if (!form) return;
+    tickBox(form, entry.fields);
+    tickStatus(form, response.ok ? "Sent now the signal is back" : "Not saved: refresh the list");
+  };
+  const flush = () => queue.flush(sent);
+  document.body.addEventListener("htmx:sendError", (event) => {
+    const elt = event.detail.requestConfig?.elt ?? event.detail.elt;
+    const form = elt?.closest?.("form[data-offline-queue]");
+    if (!form) return;
+    queue.keep(form);
+    tickStatus(form, "No signal: kept on this phone, sent when the signal is back");
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.successful) flush();
+  });
+  window.addEventListener("online", flush);
+  for (const [form, fields] of queue.waiting()) {
+    tickBox(form, fields);
+    tickStatus(form, "Waiting for a signal to send");
+  }
+  flush();
+}

@@ -106,3 +106,60 @@ export function draftStore(prefix) {
     },
   };
 }
+
+// --- Taps kept while there is no signal ---------------------------------------------------------
+// A form marked data-offline-queue="<id>" (a shopping-list tick) that could not reach the server
+// is kept here (the newest tap per form only; the form's own fields, which carry the tap's time
+// in "seq", so a late tap never undoes a newer one on the server) and sent when the signal is
+// back. The page's CSRF token goes with it, never the stored one.
+const QUEUE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+export function offlineQueue(user, token) {
+  const store = draftStore("waypoint:queue:");
+  if (!store || !user) return null;
+  store.dropOlderThan(QUEUE_MAX_AGE_MS);
+  const mine = store.name(user, "");
+  const formFor = (id) => document.querySelector(`form[data-offline-queue="${CSS.escape(id)}"]`);
+  let sending = false;
+
+  async function flush(onSent) {
+    if (sending || navigator.onLine === false) return;
+    sending = true;
+    try {
+      for (const [name, entry] of store.entries()) {
+        if (!name.startsWith(mine) || !entry?.url) continue;
+        let response;
+        try {
+          response = await fetch(entry.url, {
+            method: "POST",
+            headers: { "X-CSRFToken": token(), "HX-Request": "true" },
+            body: new URLSearchParams(entry.fields),
+            credentials: "same-origin",
+          });
+        } catch {
+          break; // still no signal: try again at the next chance
+        }
+        if (response.headers.get("HX-Redirect") || response.status >= 500) break; // logged out
+        store.remove(name); // taken, or refused for good (the item is no longer on the list)
+        onSent?.(formFor(name.slice(mine.length)), entry, response);
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  return {
+    keep(form) {
+      const fields = Object.fromEntries(new FormData(form));
+      delete fields.csrf_token;
+      store.write(store.name(user, form.dataset.offlineQueue), { url: form.action, fields });
+    },
+    // The taps still waiting, as [form on this page or null, fields].
+    waiting: () =>
+      store
+        .entries()
+        .filter(([name, entry]) => name.startsWith(mine) && entry?.url)
+        .map(([name, entry]) => [formFor(name.slice(mine.length)), entry.fields]),
+    flush,
+  };
+}
