@@ -10,7 +10,7 @@ from app.extensions import db
 from app.meals import money
 from app.meals.models import MealWeek, ShoppingTick, ShopTrip
 from app.meals.services import Budget, aggregate, item_key
-from tests.conftest import Web, soup
+from tests.conftest import soup
 from tests.meals.conftest import meal, plan_day, week_url
 
 
@@ -250,7 +250,7 @@ def test_a_shop_trip_is_recorded_against_the_week_with_its_cue_level(app, planne
     web, client = planner
     helper = make_user("assistant", name="Tara Assistant")
     form = soup(web.get(week_url(client, tail="/trips/new")))
-    labels = [l.get_text(strip=True) for l in form.select(".nhsuk-radios__label")]
+    labels = [label.get_text(strip=True) for label in form.select(".nhsuk-radios__label")]
     assert labels == [
         "Not rated",
         "0 – No cues",

@@ -1,5 +1,6 @@
 """The weekly plan: a day at a time, the dish list, copy last week, the whole week on one page."""
 
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ def _slots(app, client, week=WEEK):
             .join(MealWeek)
             .where(
                 MealWeek.client_id == client.id,
-                MealWeek.week_start == __import__("datetime").date.fromisoformat(week),
+                MealWeek.week_start == date.fromisoformat(week),
             )
         ).all()
         return {
