@@ -60,6 +60,7 @@ def main() -> None:
                 )
             )
         db.session.commit()
+        planner_id, meal_week = _year_of_meal_plans(db, client_id=3)
 
     client = app.test_client()
     client.post("/login", data={"email": "ot@example.com", "password": DEMO_PASSWORD})
@@ -69,8 +70,11 @@ def main() -> None:
         "clients list": ("/clients", {}),
         "clients filter (htmx)": ("/clients?q=bench", {"HX-Request": "true"}),
         "client page": ("/clients/3", {}),
+        "meal plan (52 weeks)": (f"/meals/clients/{planner_id}/weeks/{meal_week}", {}),
+        "shopping list (52 wks)": (f"/meals/clients/{planner_id}/weeks/{meal_week}/list", {}),
     }
     results = {}
+    statements = _statement_counter(app, db)
     for name, (path, headers) in pages.items():
         for _ in range(5):
             client.get(path, headers=headers)  # warm up
@@ -81,13 +85,85 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
             assert response.status_code == 200, (path, response.status_code)
         timings.sort()
-        results[name] = (statistics.median(timings), timings[int(0.95 * (len(timings) - 1))])
+        statements["n"] = 0
+        client.get(path, headers=headers)
+        results[name] = (
+            statistics.median(timings),
+            timings[int(0.95 * (len(timings) - 1))],
+            statements["n"],
+        )
 
     base = results["/healthz (baseline)"][0]
     print(f"{url.split(':')[0]}: {n} requests per page, {14 + args.clients} clients")
-    print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}")
-    for name, (median, p95) in results.items():
-        print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}")
+    print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}{'SQL':>6}")
+    for name, (median, p95, sql) in results.items():
+        print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}{sql:>6}")
+
+
+def _statement_counter(app, db) -> dict:
+    """SQL statements sent while a page is fetched (the count must not grow with history)."""
+    from sqlalchemy import event
+
+    counter = {"n": 0}
+    with app.app_context():
+        engine = db.engine
+
+    def count(*_args):
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    return counter
+
+
+def _year_of_meal_plans(db, client_id: int) -> tuple[int, str]:
+    """A client with a year of weekly plans (4 meals a day, 3 ingredients each, a shop trip a
+    week); returns the client id and this week's Monday."""
+    from datetime import timedelta
+
+    from app.core import clock
+    from app.meals.models import Dish, Ingredient, MealWeek, PlannedMeal, ShopTrip
+    from app.meals.services import this_week
+
+    monday = this_week()
+    for n in range(52):
+        week = MealWeek(client_id=client_id, week_start=monday - timedelta(days=7 * n))
+        week.budget_pence = 3500
+        for day in range(7):
+            for meal in ("breakfast", "lunch", "evening", "snack"):
+                week.meals.append(
+                    PlannedMeal(
+                        day=day,
+                        meal=meal,
+                        dish=f"Dish {day} {meal}",
+                        ingredients=[
+                            Ingredient(
+                                position=i,
+                                name=f"Item {(day * 4 + i) % 15}",
+                                quantity_milli=1000,
+                                unit="",
+                                price_pence=60,
+                            )
+                            for i in range(3)
+                        ],
+                    )
+                )
+        db.session.add(week)
+        db.session.flush()
+        db.session.add(
+            ShopTrip(
+                week_id=week.id,
+                trip_at=clock.now() - timedelta(days=7 * n + 1),
+                shop="Bench shop",
+                spent_pence=3000,
+                created_by_id=1,
+            )
+        )
+    for i in range(40):
+        db.session.add(
+            Dish(client_id=client_id, name=f"Dish {i}", name_key=f"dish {i}", ingredients=[])
+        )
+    db.session.commit()
+    return client_id, monday.isoformat()
 
 
 if __name__ == "__main__":

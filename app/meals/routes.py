@@ -252,7 +252,7 @@ def budget(client_id: int, week: str):
             "meals/week.html", "meals/_budget.html", saved=True, **_week_context(client, start)
         )
     flash("Budget saved.", "success")
-    return redirect(_week_url(client, start, _anchor="budget"), 303)
+    return redirect(_week_url(client, start, _anchor="week-budget"), 303)
 
 
 @bp.post("/clients/<id:client_id>/weeks/<week>/copy-last-week")

@@ -59,10 +59,10 @@ def test_the_week_page_shows_planned_estimated_spent_and_left(planner):
         meal("lunch", "Soup", ("Leeks", "2", "", "1.10"), ("Stock", "1", "cube", "")),
     )
     plan_day(web, client, "tuesday", meal("lunch", "Pasta", ("Pasta", "1", "pack", "0.95")))
-    budget = soup(web.get(week_url(client))).select_one("#budget").get_text(" ", strip=True)
+    budget = soup(web.get(week_url(client))).select_one("#week-budget").get_text(" ", strip=True)
     assert "No budget set" in budget and "£2.05" in budget and "1 item without a price" in budget
     web.post(week_url(client, tail="/budget"), {"budget": "£2.00"})
-    budget = soup(web.get(week_url(client))).select_one("#budget")
+    budget = soup(web.get(week_url(client))).select_one("#week-budget")
     assert "Plan is over budget" in budget.get_text() and "£0.05 more" in budget.get_text()
     web.post(
         week_url(client, tail="/trips/new"),
@@ -75,7 +75,7 @@ def test_the_week_page_shows_planned_estimated_spent_and_left(planner):
             "cue_level": "",
         },
     )
-    budget = soup(web.get(week_url(client))).select_one("#budget")
+    budget = soup(web.get(week_url(client))).select_one("#week-budget")
     text = budget.get_text(" ", strip=True)
     # Over budget is said in words, in a warning callout, not by colour alone.
     assert (

@@ -129,7 +129,7 @@ def test_copy_last_week_copies_the_whole_plan_and_budget(app, planner):
     response = web.post(button.find_parent("form")["action"], {})
     assert response.status_code == 303
     assert _slots(app, client) == _slots(app, client, LAST_WEEK)
-    assert "£30.00" in soup(web.get(week_url(client))).select_one("#budget").get_text()
+    assert "£30.00" in soup(web.get(week_url(client))).select_one("#week-budget").get_text()
 
 
 def test_copy_last_week_never_overwrites_a_planned_week(app, planner):
