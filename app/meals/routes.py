@@ -179,16 +179,15 @@ def edit_day(client_id: int, week: str, day: str):
     slots = services.meals_by_slot(existing)
     more = request.form.get("action") == "more"
     form_class = day_form_class(_lines_wanted(slots, index, more))
+    status = 200
     if request.method == "POST":
         form = form_class()
-        if form.validate():
+        if not form.validate():
+            status = 422
+        else:
             services.save_day(client, start, index, form.slots(), current_user)
             db.session.commit()
-            if more:
-                slots = services.meals_by_slot(services.find_week(client, start))
-                form = form_class(formdata=None)
-                form.fill_from({m: slots.get((index, m)) for m in MEALS})
-            else:
+            if not more:
                 if wants_fragment():
                     context = _week_context(client, start)
                     return render(
@@ -196,11 +195,13 @@ def edit_day(client_id: int, week: str, day: str):
                     )
                 flash(f"{DAYS[index]} saved.", "success")
                 return redirect(_week_url(client, start, _anchor=f"day-{day}"), 303)
-        status = 200 if form.validate() is True and more else 422
+            # Saved; the same day again with more empty ingredient lines.
+            slots = services.meals_by_slot(services.find_week(client, start))
+            form = day_form_class(_lines_wanted(slots, index, more))(formdata=None)
+            form.fill_from({m: slots.get((index, m)) for m in MEALS})
     else:
         form = form_class(formdata=None)
         form.fill_from({m: slots.get((index, m)) for m in MEALS})
-        status = 200
     return render(
         "meals/day.html",
         "meals/_day_form.html",

@@ -212,3 +212,16 @@ def test_an_administrator_does_not_read_meal_plans(app, make_user, make_client, 
     web.login(make_user("admin"))
     client = make_client("AB")
     assert web.get(week_url(client)).status_code == 403
+
+
+def test_save_and_add_more_lines_keeps_the_day_and_offers_more_ingredient_lines(app, planner):
+    web, client = planner
+    data = meal("lunch", "Soup", ("Leeks", "2", "", ""), ("Stock", "1", "cube", ""))
+    data["action"] = "more"
+    response = web.post(week_url(client, tail="/days/monday"), data)
+    assert response.status_code == 200
+    page = soup(response)
+    lunch_names = page.select('input[name^="lunch_"][name$="_name"]')
+    assert len(lunch_names) == 6
+    assert [i.get("value", "") for i in lunch_names[:3]] == ["Leeks", "Stock", ""]
+    assert _slots(app, client)[(0, "lunch")][0] == "Soup"
