@@ -112,8 +112,123 @@ def seed_demo() -> list[User]:
         )
     seed_goals_and_notes(people, clients)
     _demo_lone_working(people, clients, units)
+    _demo_meals(people, clients)
     db.session.commit()
     return people
+
+
+# Invented weekly menus for the step-down house: (day, meal, dish, [(name, qty, unit, pence)]).
+DEMO_MENU = [
+    (0, "breakfast", "Porridge", [("Porridge oats", "0.5", "kg", 110), ("Milk", "2", "pint", 130)]),
+    (
+        0,
+        "evening",
+        "Spaghetti bolognese",
+        [
+            ("Beef mince", "500", "g", 350),
+            ("Spaghetti", "1", "pack", 75),
+            ("Tinned tomatoes", "1", "tin", 45),
+            ("Onion", "1", "", 15),
+        ],
+    ),
+    (1, "lunch", "Beans on toast", [("Baked beans", "1", "tin", 65), ("Bread", "1", "loaf", 75)]),
+    (
+        2,
+        "evening",
+        "Chicken stir fry",
+        [
+            ("Chicken breast", "2", "", 300),
+            ("Stir-fry vegetables", "1", "bag", 120),
+            ("Noodles", "1", "pack", 60),
+        ],
+    ),
+    (
+        3,
+        "evening",
+        "Jacket potato with cheese",
+        [("Baking potato", "2", "", 50), ("Cheddar", "200", "g", 180)],
+    ),
+    (
+        4,
+        "evening",
+        "Fish finger sandwich",
+        [("Fish fingers", "1", "box", 150), ("Bread", "1", "loaf", 75)],
+    ),
+    (5, "lunch", "Cheese omelette", [("Eggs", "6", "", 140), ("Cheddar", "100", "g", 90)]),
+    (
+        6,
+        "evening",
+        "Roast chicken dinner",
+        [
+            ("Whole chicken", "1", "", 450),
+            ("Potatoes", "1", "kg", 95),
+            ("Carrots", "500", "g", 40),
+            ("Onion", "1", "", 15),
+        ],
+    ),
+]
+DEMO_AISLES = {
+    "milk": "chilled",
+    "cheddar": "chilled",
+    "eggs": "fresh",
+    "bread": "fresh",
+    "onion": "fruit_veg",
+    "potatoes": "fruit_veg",
+    "carrots": "fruit_veg",
+    "baking potato": "fruit_veg",
+    "fish fingers": "frozen",
+    "baked beans": "cupboard",
+    "spaghetti": "cupboard",
+    "tinned tomatoes": "cupboard",
+    "porridge oats": "cupboard",
+    "noodles": "cupboard",
+    "beef mince": "fresh",
+    "chicken breast": "fresh",
+    "whole chicken": "fresh",
+    "stir-fry vegetables": "fruit_veg",
+}
+
+
+def _demo_meals(people: list[User], clients: dict[str, Client]) -> None:
+    """Four weeks of plans for two step-down clients, a budget, shop trips and aisles."""
+    from app.meals import services as meals
+    from app.meals.models import AisleChoice
+    from app.meals.money import parse_quantity
+
+    ot, assistant = people[0], people[1]
+    this_week = meals.this_week()
+    for name, budget in (("Hannah Ives", 3500), ("Imran Jessop", 3000)):
+        client = clients[name]
+        for weeks_ago in (3, 2, 1, 0):
+            start = this_week - timedelta(days=7 * weeks_ago)
+            for day in range(7):
+                slots = {
+                    meal: (dish, [meals.Line(n, parse_quantity(q), u, p) for n, q, u, p in lines])
+                    for d, meal, dish, lines in DEMO_MENU
+                    if d == day
+                }
+                if slots:
+                    meals.save_day(client, start, day, slots, ot)
+            meals.set_budget(client, start, budget, ot)
+            trip_day = start - timedelta(days=1)
+            if weeks_ago:
+                trip_at = datetime.combine(trip_day, time(10, 30), tzinfo=clock.LONDON)
+                meals.record_trip(
+                    client,
+                    start,
+                    {
+                        "trip_at": trip_at,
+                        "shop": "Aldi, Market Street",
+                        "spent_pence": budget - 400 + 300 * weeks_ago,
+                        "note": "",
+                        "supported_by_id": assistant.id,
+                        "cue_level": min(4, weeks_ago + 1),
+                    },
+                    assistant,
+                )
+    unit_id = clients["Hannah Ives"].unit_id
+    for key, aisle in DEMO_AISLES.items():
+        db.session.add(AisleChoice(unit_id=unit_id, name_key=key, aisle=aisle))
 
 
 def _demo_lone_working(people: list[User], clients: dict[str, Client], units: list[Unit]) -> None:

@@ -36,6 +36,7 @@ def main() -> None:
     from app.clients.models import Client
     from app.demo import DEMO_PASSWORD, demo_nhs_numbers, seed_demo
     from app.extensions import db
+    from app.lone_working.escalation import beat
 
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     if url.startswith("postgresql://"):
@@ -64,6 +65,7 @@ def main() -> None:
             )
         db.session.commit()
         cooking_client = _cooking_sessions(max(1, min(args.sessions, 5000)))
+        planner_id, meal_week = _year_of_meal_plans(db, client_id=3)
 
     client = app.test_client()
     client.post("/login", data={"email": "ot@example.com", "password": DEMO_PASSWORD})
@@ -75,13 +77,14 @@ def main() -> None:
         "client page": ("/clients/3", {}),
         "cue progress (htmx)": (f"/notes/client/{cooking_client}/cues", {"HX-Request": "true"}),
         "cue progress page": (f"/notes/client/{cooking_client}/cues", {}),
+        "meal plan (52 weeks)": (f"/meals/clients/{planner_id}/weeks/{meal_week}", {}),
+        "shopping list (52 wks)": (f"/meals/clients/{planner_id}/weeks/{meal_week}/list", {}),
     }
     results = {}
+    statements = _statement_counter(app, db)
     for name, (path, headers) in pages.items():
-        with app.app_context():  # /healthz is 503 without a recent watcher heartbeat
-            from app.lone_working.escalation import beat
-
-            beat("bench")
+        with app.app_context():
+            beat("bench")  # /healthz is 503 without a live watcher's heartbeat
         for _ in range(5):
             client.get(path, headers=headers)  # warm up
         timings = []
@@ -91,16 +94,88 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
             assert response.status_code == 200, (path, response.status_code, response.data[:300])
         timings.sort()
-        results[name] = (statistics.median(timings), timings[int(0.95 * (len(timings) - 1))])
+        statements["n"] = 0
+        client.get(path, headers=headers)
+        results[name] = (
+            statistics.median(timings),
+            timings[int(0.95 * (len(timings) - 1))],
+            statements["n"],
+        )
 
     base = results["/healthz (baseline)"][0]
     print(
         f"{url.split(':')[0]}: {n} requests per page, {14 + args.clients} clients, "
         f"{args.sessions} cooking sessions"
     )
-    print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}")
-    for name, (median, p95) in results.items():
-        print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}")
+    print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}{'SQL':>6}")
+    for name, (median, p95, sql) in results.items():
+        print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}{sql:>6}")
+
+
+def _statement_counter(app, db) -> dict:
+    """SQL statements sent while a page is fetched (the count must not grow with history)."""
+    from sqlalchemy import event
+
+    counter = {"n": 0}
+    with app.app_context():
+        engine = db.engine
+
+    def count(*_args):
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    return counter
+
+
+def _year_of_meal_plans(db, client_id: int) -> tuple[int, str]:
+    """A client with a year of weekly plans (4 meals a day, 3 ingredients each, a shop trip a
+    week); returns the client id and this week's Monday."""
+    from datetime import timedelta
+
+    from app.core import clock
+    from app.meals.models import Dish, Ingredient, MealWeek, PlannedMeal, ShopTrip
+    from app.meals.services import this_week
+
+    monday = this_week()
+    for n in range(52):
+        week = MealWeek(client_id=client_id, week_start=monday - timedelta(days=7 * n))
+        week.budget_pence = 3500
+        for day in range(7):
+            for meal in ("breakfast", "lunch", "evening", "snack"):
+                week.meals.append(
+                    PlannedMeal(
+                        day=day,
+                        meal=meal,
+                        dish=f"Dish {day} {meal}",
+                        ingredients=[
+                            Ingredient(
+                                position=i,
+                                name=f"Item {(day * 4 + i) % 15}",
+                                quantity_milli=1000,
+                                unit="",
+                                price_pence=60,
+                            )
+                            for i in range(3)
+                        ],
+                    )
+                )
+        db.session.add(week)
+        db.session.flush()
+        db.session.add(
+            ShopTrip(
+                week_id=week.id,
+                trip_at=clock.now() - timedelta(days=7 * n + 1),
+                shop="Bench shop",
+                spent_pence=3000,
+                created_by_id=1,
+            )
+        )
+    for i in range(40):
+        db.session.add(
+            Dish(client_id=client_id, name=f"Dish {i}", name_key=f"dish {i}", ingredients=[])
+        )
+    db.session.commit()
+    return client_id, monday.isoformat()
 
 
 def _cooking_sessions(count: int) -> int:

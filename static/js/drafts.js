@@ -131,10 +131,10 @@ export function sendable(name, entry) {
 
 // Send each sendable queued request once; ``done(name, entry, response)`` hears every answer and
 // decides whether the entry goes. One that still finds no signal stays queued.
-export async function sendQueued(store, token, done) {
+export async function sendQueued(store, token, done, mine = "") {
   if (!store || navigator.onLine === false) return;
   for (const [name, entry] of queuedRequests(store)) {
-    if (sending.has(name) || !sendable(name, entry)) continue;
+    if (!name.startsWith(mine) || sending.has(name) || !sendable(name, entry)) continue;
     sending.add(name);
     const body = new URLSearchParams({ ...entry.fields, ...(secrets.get(name) ?? {}) });
     try {
