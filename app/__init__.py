@@ -171,10 +171,20 @@ def register_blueprints(app: Flask) -> None:
     from app.clients import bp as clients_bp
     from app.core.routes import bp as core_bp
     from app.home import bp as home_bp
+    from app.huddles import bp as huddles_bp
     from app.lone_working import bp as lone_working_bp
     from app.notes import bp as notes_bp
 
-    for blueprint in (core_bp, auth_bp, home_bp, clients_bp, lone_working_bp, notes_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        home_bp,
+        clients_bp,
+        lone_working_bp,
+        notes_bp,
+        huddles_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
