@@ -343,7 +343,7 @@ def add_entry(huddle_id: int):
         return _refused_closed(huddle)
     db.session.commit()
     if wants_fragment():
-        return _entries(huddle, 200, entry_added=True)
+        return _entries(huddle, 200, entry_added=True, inline_forms=True)
     flash("Entry added.", "success")
     return _back(huddle, "entries")
 
@@ -359,6 +359,26 @@ def _entries(huddle: Huddle, status: int = 200, **overrides):
     )
     response.vary.add("HX-Request")
     return response
+
+
+@bp.get("/<id:huddle_id>/entries/new")
+def new_entry(huddle_id: int):
+    """The add-entry form: loaded into the huddle page after it, or a page without JavaScript."""
+    huddle = _huddle_or_404(huddle_id)
+    if huddle.is_closed:
+        return redirect(url_for("huddles.show", huddle_id=huddle.id))
+    form = EntryForm(
+        formdata=None,
+        clients=services.current_clients(huddle.unit_id),
+        levels=shifts.observation_levels(),
+    )
+    return render(
+        "huddles/entry_new.html",
+        "huddles/_entry_form.html",
+        huddle=huddle,
+        entry_form=form,
+        standalone=not wants_fragment(),
+    )
 
 
 @bp.route("/<id:huddle_id>/entries/<id:entry_id>", methods=["GET", "POST"])
@@ -409,6 +429,22 @@ def edit_entry(huddle_id: int, entry_id: int):
 # --- actions -------------------------------------------------------------------------------
 
 
+@bp.get("/<id:huddle_id>/actions/new")
+def new_action(huddle_id: int):
+    """The add-action form: loaded into the huddle page after it, or a page without JavaScript."""
+    huddle = _huddle_or_404(huddle_id)
+    if huddle.is_closed:
+        return redirect(url_for("huddles.show", huddle_id=huddle.id))
+    form = ActionForm(formdata=None, staff=services.unit_staff(huddle.unit_id))
+    return render(
+        "huddles/action_new.html",
+        "huddles/_action_form.html",
+        huddle=huddle,
+        action_form=form,
+        standalone=not wants_fragment(),
+    )
+
+
 @bp.post("/<id:huddle_id>/actions")
 def add_action(huddle_id: int):
     """Add an action with an owner (active staff) and when it is due."""
@@ -422,7 +458,7 @@ def add_action(huddle_id: int):
         return _refused_closed(huddle)
     db.session.commit()
     if wants_fragment():
-        return _actions(huddle, 200)
+        return _actions(huddle, 200, inline_forms=True)
     flash("Action added.", "success")
     return _back(huddle, "actions")
 
@@ -480,7 +516,7 @@ def done(action_id: int):
             flash(message, "warning")
             return redirect(url_for("huddles.show", huddle_id=huddle.id, _anchor="actions"), 303)
         if wants_fragment():
-            return _actions(huddle, status, action_message=message)
+            return _actions(huddle, status, action_message=message, inline_forms=True)
         return _back(huddle, "actions")
     if message:
         flash(message, "warning")

@@ -8,6 +8,7 @@ comes back as a ``Conflict`` holding the current value, so nothing is overwritte
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -123,15 +124,15 @@ class HuddlePage:
     actions: list[HuddleAction]
     done_here: list[HuddleAction] = field(default_factory=list)
 
-    @property
+    @cached_property
     def present_ids(self) -> set[int]:
         return {a.user_id for a in self.attendees if a.user_id}
 
-    @property
+    @cached_property
     def visitors(self) -> list[HuddleAttendee]:
         return [a for a in self.attendees if a.user_id is None]
 
-    @property
+    @cached_property
     def client_by_id(self) -> dict[int, Client]:
         return {c.id: c for c in self.clients}
 

@@ -476,3 +476,23 @@ def test_every_change_writes_an_audit_row_without_the_text(app, web, team, early
         ("close", "huddle"),
     ]
     assert "SECRET" not in dump
+
+
+def test_the_add_forms_load_after_the_page_and_work_without_javascript(app, web, team, early):
+    web.login(team["lead"])
+    hid = start(web)
+    page = soup(web.get(f"/huddles/{hid}"))
+    for slot_id, url in (
+        ("entry-form", f"/huddles/{hid}/entries/new"),
+        ("action-form", f"/huddles/{hid}/actions/new"),
+    ):
+        slot = page.find(id=slot_id)
+        assert slot["hx-get"] == url and slot["hx-trigger"] == "load"
+        assert slot.find("a")["href"] == url  # the no-JavaScript way
+        fragment = soup(web.get(url, headers={"HX-Request": "true"}))
+        assert fragment.find("form")["hx-post"]
+        full = soup(web.get(url))
+        assert full.find("h1") is not None
+        assert not full.find(
+            "form", action=lambda a: a and a.endswith(("/entries", "/actions"))
+        ).get("hx-post")
