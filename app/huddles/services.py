@@ -8,8 +8,8 @@ comes back as a ``Conflict`` holding the current value, so nothing is overwritte
 """
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
