@@ -136,10 +136,9 @@ def start():
 def show(huddle_id: int):
     """The huddle page while open; the read-only, printable summary once closed."""
     huddle = _huddle_or_404(huddle_id)
-    shift = shifts.shift_at(huddle.unit_id)
     earlier = None
     if not huddle.is_closed:
-        earlier = services.still_open_before(huddle.unit_id, huddle, shift)
+        earlier = services.still_open_before(huddle.unit_id, huddle, None)
     return _show(huddle, earlier_open=earlier)
 
 

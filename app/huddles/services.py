@@ -13,7 +13,7 @@ from functools import cached_property
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.auth.models import User, staff_cover
@@ -50,7 +50,9 @@ class Conflict(Exception):
 
 def visible_huddle(user: User, huddle_id: int) -> Huddle | None:
     """The huddle if it belongs to a unit this person works in; another unit's is None (404)."""
-    huddle = db.session.get(Huddle, huddle_id)
+    huddle = db.session.scalar(
+        select(Huddle).where(Huddle.id == huddle_id).options(joinedload(Huddle.started_by))
+    )
     if huddle is None or not user.can_access_unit(huddle.unit_id):
         return None
     return huddle
@@ -64,10 +66,12 @@ def huddle_for_shift(unit_id: int, shift: Shift) -> Huddle | None:
     )
 
 
-def still_open_before(unit_id: int, huddle: Huddle | None, shift: Shift) -> Huddle | None:
-    """A huddle of an earlier shift that nobody closed (offered to close)."""
+def still_open_before(unit_id: int, huddle: Huddle | None, shift: Shift | None) -> Huddle | None:
+    """A huddle of an earlier shift that nobody closed (offered to close): started before
+    ``huddle`` (or, with no huddle yet, before ``shift``)."""
+    before = huddle.started_at if huddle is not None else shift.starts
     query = select(Huddle).where(
-        Huddle.unit_id == unit_id, Huddle.closed_at.is_(None), Huddle.started_at < shift.starts
+        Huddle.unit_id == unit_id, Huddle.closed_at.is_(None), Huddle.started_at < before
     )
     if huddle is not None:
         query = query.where(Huddle.id != huddle.id)
