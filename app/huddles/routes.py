@@ -554,10 +554,12 @@ def settings():
             },
         )
         return render_template("huddles/settings.html", form=form)
+    me = _me()
     form = SettingsForm()
+    if not me.has_role("admin"):  # the levels are the whole Trust's: an admin changes them
+        form.observation_levels.data = "\n".join(shifts.observation_levels())
     if not form.validate():
         return make_response(render_template("huddles/settings.html", form=form), 422)
-    me = _me()
     shifts.save_shift_starts(
         g.unit.id,
         {
