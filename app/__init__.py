@@ -195,6 +195,7 @@ def register_blueprints(app: Flask) -> None:
     from app.clients import bp as clients_bp
     from app.core.routes import bp as core_bp
     from app.home import bp as home_bp
+    from app.huddles import bp as huddles_bp
     from app.lone_working import bp as lone_working_bp
     from app.meals import bp as meals_bp
     from app.notes import bp as notes_bp
@@ -207,6 +208,7 @@ def register_blueprints(app: Flask) -> None:
         lone_working_bp,
         notes_bp,
         meals_bp,
+        huddles_bp,
         audit_bp,
     ):
         app.register_blueprint(blueprint)

@@ -113,6 +113,7 @@ def seed_demo() -> list[User]:
     seed_goals_and_notes(people, clients)
     _demo_lone_working(people, clients, units)
     _demo_meals(people, clients)
+    _demo_huddle(people, clients, units)
     db.session.commit()
     return people
 
@@ -483,3 +484,98 @@ def seed_cooking_sessions(
 
 
 __all__ = ["DEMO_PASSWORD", "demo_nhs_numbers", "seed_demo"]
+
+
+def _demo_huddle(people: list[User], clients: dict[str, Client], units: list[Unit]) -> None:
+    """The Beacon's huddle from the last shift, closed, with flags and actions still open."""
+    from app.huddles.models import (
+        Huddle,
+        HuddleAction,
+        HuddleAttendee,
+        HuddleEntry,
+        HuddleFlag,
+    )
+    from app.huddles.shifts import shift_at
+
+    beacon = units[0]
+    current = shift_at(beacon.id)
+    last = shift_at(beacon.id, current.starts - timedelta(minutes=1))
+    started = last.starts + timedelta(minutes=15)
+    lead, ot, assistant, head_ot = people[2], people[0], people[1], people[3]
+    huddle = Huddle(
+        unit_id=beacon.id,
+        shift=last.kind,
+        shift_date=last.day,
+        started_at=started,
+        started_by_id=lead.id,
+        closed_at=started + timedelta(minutes=9),
+        closed_by_id=lead.id,
+        version=1,
+    )
+    db.session.add(huddle)
+    db.session.flush()
+    for person in (lead, ot, assistant):
+        db.session.add(HuddleAttendee(huddle_id=huddle.id, user_id=person.id))
+    db.session.add(HuddleAttendee(huddle_id=huddle.id, visitor="Ward pharmacist"))
+    raised = {
+        "Callum Dunmore": ("red", "Said he might not come back from leave; intermittent obs"),
+        "Farah Ghani": ("amber", "Low mood since family visit; check in each hour"),
+        "Gareth Hollis": ("amber", "New medication: watch for dizziness in the kitchen"),
+    }
+    for name, client in clients.items():
+        if client.unit_id != beacon.id:
+            continue
+        value, reason = raised.get(name, ("green", ""))
+        db.session.add(
+            HuddleFlag(
+                huddle_id=huddle.id,
+                client_id=client.id,
+                value=value,
+                reason=reason,
+                previous_value="green",
+                previous_reason="",
+                version=2 if value != "green" else 1,
+                updated_at=started + timedelta(minutes=3),
+                updated_by_id=lead.id,
+            )
+        )
+    entries = [
+        ("since", "incident", "Callum Dunmore", "", "Back 40 minutes late from leave; unharmed"),
+        ("since", "observation", "Callum Dunmore", "Intermittent", "Raised after late return"),
+        ("since", "environment", None, "", "Knife drawer checked and locked; all present"),
+        ("next", "leave", "Farah Ghani", "", "Escorted leave to the shops at 14:00"),
+        ("next", "staffing", None, "", "One bank nurse on the late shift; no OT after 17:00"),
+    ]
+    for period, category, name, level, text in entries:
+        db.session.add(
+            HuddleEntry(
+                huddle_id=huddle.id,
+                period=period,
+                category=category,
+                client_id=clients[name].id if name else None,
+                observation_level=level,
+                text=text,
+                version=1,
+                created_by_id=lead.id,
+                created_at=started + timedelta(minutes=5),
+                updated_at=started + timedelta(minutes=5),
+            )
+        )
+    for text, owner, due in (
+        ("Agree a leave plan with Callum and the RC", head_ot, current.ends),
+        ("Fix the sticking fire door on the kitchen corridor", ot, current.ends),
+        ("Check Gareth's blood pressure before the cooking group", assistant, current.starts),
+    ):
+        db.session.add(
+            HuddleAction(
+                unit_id=beacon.id,
+                huddle_id=huddle.id,
+                text=text,
+                owner_id=owner.id,
+                due_kind="time",
+                due_at=due,
+                version=1,
+                created_by_id=lead.id,
+                created_at=started + timedelta(minutes=7),
+            )
+        )

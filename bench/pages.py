@@ -67,6 +67,8 @@ def main() -> None:
         cooking_client = _cooking_sessions(max(1, min(args.sessions, 5000)))
         planner_id, meal_week = _year_of_meal_plans(db, client_id=3)
 
+    huddle_id, flag_client_id = _seed_huddle(app)
+
     client = app.test_client()
     client.post("/login", data={"email": "ot@example.com", "password": DEMO_PASSWORD})
     pages = {
@@ -102,13 +104,16 @@ def main() -> None:
             statements["n"],
         )
 
+    results.update(_bench_huddle(app, n, huddle_id, flag_client_id))
+
     base = results["/healthz (baseline)"][0]
     print(
         f"{url.split(':')[0]}: {n} requests per page, {14 + args.clients} clients, "
         f"{args.sessions} cooking sessions"
     )
     print(f"{'page':<24}{'median ms':>10}{'p95 ms':>10}{'x baseline':>12}{'SQL':>6}")
-    for name, (median, p95, sql) in results.items():
+    for name, (median, p95, *sql) in results.items():
+        sql = sql[0] if sql else "-"
         print(f"{name:<24}{median * 1000:>10.2f}{p95 * 1000:>10.2f}{median / base:>12.1f}{sql:>6}")
 
 
@@ -212,6 +217,109 @@ def _cooking_sessions(count: int) -> int:
     services.amend(note, "cues", "overall=2", "bench", ot)
     db.session.commit()
     return client.id
+
+
+HUDDLE_CLIENTS, HUDDLE_ACTIONS, HUDDLE_ENTRIES = 17, 20, 50
+
+
+def _seed_huddle(app) -> tuple[int, int]:
+    """Orchard Lodge's huddle with 17 clients, 20 open actions and 50 entries."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.clients.models import Client
+    from app.demo import demo_nhs_numbers
+    from app.extensions import db
+    from app.huddles import services
+    from app.huddles.models import CATEGORIES
+
+    with app.app_context():
+        ot2 = db.session.scalar(select(User).where(User.email == "ot2@example.com"))
+        unit_id = ot2.home_unit_id
+        have = len(services.current_clients(unit_id))
+        used = set(db.session.scalars(select(Client.nhs_number)))
+        numbers = [x for x in demo_nhs_numbers(len(used) + 40) if x not in used]
+        for i in range(HUDDLE_CLIENTS - have):
+            db.session.add(
+                Client(
+                    unit_id=unit_id,
+                    full_name=f"Huddle Person {i}",
+                    initials=f"H{chr(65 + i)}",
+                    nhs_number=numbers[i],
+                    room=f"H{i}",
+                    admitted_on=date(2026, 1, 1),
+                )
+            )
+        db.session.commit()
+        huddle, _ = services.start(unit_id, ot2)
+        db.session.commit()
+        huddle = db.session.merge(huddle)
+        clients = services.current_clients(unit_id)
+        assert len(clients) == HUDDLE_CLIENTS
+        kinds = list(CATEGORIES)
+        for i in range(HUDDLE_ENTRIES):
+            services.add_entry(
+                huddle,
+                {
+                    "period": ("since", "next")[i % 2],
+                    "category": kinds[i % len(kinds)],
+                    "client_id": clients[i % len(clients)].id,
+                    "observation_level": "",
+                    "text": f"Bench entry {i}",
+                },
+                ot2,
+            )
+        for i in range(HUDDLE_ACTIONS):
+            services.add_action(
+                huddle,
+                {"text": f"Bench action {i}", "owner_id": ot2.id, "due_kind": "today"},
+                ot2,
+            )
+        db.session.commit()
+        return huddle.id, clients[0].id
+
+
+def _bench_huddle(app, n: int, huddle_id: int, client_id: int) -> dict:
+    """The huddle page, its 15-s poll and a flag tap (htmx), as Orchard Lodge's OT."""
+    from app.demo import DEMO_PASSWORD
+
+    phone = app.test_client()
+    phone.post("/login", data={"email": "ot2@example.com", "password": DEMO_PASSWORD})
+    hx = {"HX-Request": "true"}
+    results = {}
+    for name, path, headers in (
+        ("huddle page", f"/huddles/{huddle_id}", {}),
+        ("huddle poll (htmx)", f"/huddles/{huddle_id}/poll?v=1&poll=1", hx),
+    ):
+        for _ in range(5):
+            phone.get(path, headers=headers)
+        timings = []
+        for _ in range(n):
+            start = time.perf_counter()
+            response = phone.get(path, headers=headers)
+            timings.append(time.perf_counter() - start)
+            assert response.status_code == 200, (path, response.status_code)
+        timings.sort()
+        results[name] = (statistics.median(timings), timings[int(0.95 * (len(timings) - 1))])
+    version, timings = 1, []
+    url = f"/huddles/{huddle_id}/flags/{client_id}"
+    for i in range(n + 5):
+        data = {"value": ("amber", "green")[i % 2], "reason": "Bench reason", "version": version}
+        start = time.perf_counter()
+        response = phone.post(url, data=data, headers=hx)
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200, (url, response.status_code)
+        version += 1
+        if i >= 5:
+            timings.append(elapsed)
+    timings.sort()
+    results["huddle flag tap (htmx)"] = (
+        statistics.median(timings),
+        timings[int(0.95 * (len(timings) - 1))],
+    )
+    return results
 
 
 if __name__ == "__main__":

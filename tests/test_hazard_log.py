@@ -75,3 +75,27 @@ def test_the_check_finds_a_missing_test(tmp_path):
     )
     assert defined_tests(sample) == {"test_here", "test_inside"}
     assert "test_gone" not in defined_tests(sample)
+
+
+HUDDLE_HAZARDS = (
+    "A silent overwrite between two phones",
+    "An action lost between shifts",
+    "A red flag not carried forward",
+)
+
+
+def test_every_huddle_hazard_has_causes_controls_tests_and_a_residual_risk():
+    parts = re.split(r"^## (HU-\d+ .+)$", LOG.read_text(), flags=re.MULTILINE)
+    found = dict(zip(parts[1::2], parts[2::2], strict=True))
+    for hazard in HUDDLE_HAZARDS:
+        title = next((t for t in found if hazard in t), None)
+        assert title is not None, f"no section for {hazard!r}"
+        body = found[title]
+        for heading in (
+            "**Causes.**",
+            "**Controls in the code.**",
+            "**Tests.**",
+            "**Residual risk.**",
+        ):
+            assert heading in body, f"{title}: no {heading}"
+        assert NAMED.search(body), f"{title}: names no test"

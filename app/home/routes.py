@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.core.htmx import render
 from app.home import bp
+from app.huddles import services as huddles
 from app.lone_working import board, duty
 from app.lone_working.forms import ConfirmForm
 from app.notes import services as notes
@@ -59,6 +60,7 @@ def index():
         actions.append(
             {"title": "Staff", "href": "auth.staff_list", "text": "Accounts, roles and units"}
         )
+    huddle = huddles.home_summary(me, g.unit.id)
     shift = duty.open_shift(me.id)
     return render(
         "home/index.html",
@@ -68,5 +70,6 @@ def index():
         alerts=board.open_alerts(g.unit.id, hide_for=me),
         shift=shift,
         shift_form=ConfirmForm(),
+        huddle=huddle,
         **my_notes,
     )
