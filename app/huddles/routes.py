@@ -5,12 +5,23 @@ the answer is that part's fragment, without JavaScript a redirect back to the pa
 whole page with the part's errors, 422, or its conflict, 409).
 """
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.clients.models import Client
 from app.core import clock
+from app.core.conditional import unless_unchanged
 from app.core.forms import parse_id, parse_int
 from app.core.htmx import hx_redirect, render, wants_fragment
 from app.extensions import db
@@ -154,15 +165,21 @@ def poll(huddle_id: int):
         abort(404)
     _, version, closed = found
     seen = parse_int(request.args.get("v", ""), 0, 2**31 - 1)
-    response = make_response(
-        render_template("huddles/_live.html", huddle_id=huddle_id, version=version, closed=closed),
-        286 if closed else 200,
-    )
-    if seen is not None and seen != version:
-        response.headers["HX-Trigger"] = "huddle-changed"
-    response.headers["X-Huddle-Version"] = str(version)
-    response.vary.add("HX-Request")
-    return response
+
+    def fragment() -> Response:
+        response = make_response(
+            render_template(
+                "huddles/_live.html", huddle_id=huddle_id, version=version, closed=closed
+            ),
+            286 if closed else 200,
+        )
+        if seen is not None and seen != version:
+            response.headers["HX-Trigger"] = "huddle-changed"
+        response.headers["X-Huddle-Version"] = str(version)
+        return response
+
+    # Nothing on this fragment depends on the clock, so the version and the page's own are all.
+    return unless_unchanged((version, closed, seen), fragment)
 
 
 @bp.get("/<id:huddle_id>/part/<name>")

@@ -193,3 +193,27 @@ def test_two_processes_editing_different_flags_both_survive(app, web, team, tmp_
     assert statuses == [200, 200]
     assert (flag(app, hid, ab.id).value, flag(app, hid, cd.id).value) == ("red", "amber")
     assert huddle(app, hid).version == 3
+
+
+def test_a_poll_with_nothing_changed_is_a_304_and_a_change_breaks_it(app, web, team, early):
+    ab = team["clients"][0]
+    web.login(team["lead"])
+    hid = start(web)
+    live = soup(web.get(f"/huddles/{hid}")).find(id="huddle-live")
+    hx = {"HX-Request": "true"}
+    first = web.get(live["hx-get"], headers=hx)
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = web.get(live["hx-get"], headers={**hx, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    # Another phone's change: the same ETag no longer matches, and the page is told to reload.
+    other = Web(app.test_client())
+    other.login(team["ot"])
+    other.post(
+        f"/huddles/{hid}/flags/{ab.id}", {"value": "red", "reason": "AWOL risk", "version": 1}
+    )
+    changed = web.get(live["hx-get"], headers={**hx, "If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert changed.headers["HX-Trigger"] == "huddle-changed"
+    # The ETag is per viewer: the other phone's copy of it is not a match for this one.
+    theirs = other.get(live["hx-get"], headers=hx)
+    assert theirs.headers["ETag"] != changed.headers["ETag"]
