@@ -173,8 +173,18 @@ def register_blueprints(app: Flask) -> None:
     from app.home import bp as home_bp
     from app.lone_working import bp as lone_working_bp
     from app.notes import bp as notes_bp
+    from app.reports import bp as reports_bp
 
-    for blueprint in (core_bp, auth_bp, home_bp, clients_bp, lone_working_bp, notes_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        home_bp,
+        clients_bp,
+        lone_working_bp,
+        notes_bp,
+        reports_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
