@@ -83,7 +83,11 @@ def client_timeline(client_id: int):
     client = _client_or_404(client_id)
     form, filters, allowed, errors = _timeline_filters(client)
     cursor = timeline.Cursor.decode(request.args.get("before"))
-    page = timeline.Page([], None) if errors else timeline.page(client, filters, cursor)
+    page = (
+        timeline.Page([], None)
+        if errors
+        else timeline.page(client, filters, cursor, timeline.PAGE_SIZE)
+    )
     if cursor is None:
         _commit_audit("timeline", client, client.unit_id)
     fragment = "reports/_timeline_rows.html" if cursor else "reports/_timeline.html"

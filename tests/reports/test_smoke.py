@@ -20,8 +20,15 @@ def test_every_report_page_answers_for_a_lead_with_a_little_of_everything(
     ratings = {"interest": "F", "choices": "A", "routine": "I", "roles": "A"}
     add_note(ot, client, datetime(2026, 9, 3, 10, tzinfo=UTC), ratings=ratings, goals=[goal])
     later = {"interest": "F", "choices": "F", "routine": "A", "roles": "A", "knowledge": "A"}
-    add_note(ot, client, datetime(2026, 11, 3, 10, tzinfo=UTC), "shopping", 75, ratings=later,
-             goals=[goal])
+    add_note(
+        ot,
+        client,
+        datetime(2026, 11, 3, 10, tzinfo=UTC),
+        "shopping",
+        75,
+        ratings=later,
+        goals=[goal],
+    )
     add_note(ot, client, datetime(2026, 11, 10, 10, tzinfo=UTC), "cooking", 45)
     add_outing(ot, [client], datetime(2026, 11, 4, 10, tzinfo=UTC), extensions=1, alerts=[5])
     web = browser_for(lead)
