@@ -318,10 +318,13 @@ def statistics():
     )
 
 
-@bp.get("/statistics/<any(periods, clients, staff):table>.csv")
+@bp.get("/statistics.csv")
 @roles_required("lead", "admin")
-def statistics_csv(table: str):
-    """One statistics table as CSV (formula-safe cells)."""
+def statistics_csv():
+    """One statistics table (``table``: periods, clients or staff) as CSV, formula-safe."""
+    table = request.args.get("table", "periods")
+    if table not in stats.TABLES:
+        abort(404)
     form, result = _statistics()
     if result is None:
         abort(

@@ -37,7 +37,7 @@ def test_every_report_page_answers_for_a_lead_with_a_little_of_everything(
         f"/reports/clients/{client.id}/report",
         "/reports/statistics",
         "/reports/statistics?period=week&start=2026-10-01&end=2026-11-30",
-        "/reports/statistics/periods.csv",
+        "/reports/statistics.csv",
         f"/reports/clients/{client.id}/timeline.csv",
     ):
         response = web.get(url)

@@ -94,11 +94,11 @@ def test_each_table_downloads_as_csv_and_no_cell_is_a_formula(
     now, unit_history, make_user, browser_for
 ):
     web = browser_for(make_user("lead"))
-    periods = read_csv(web.get(f"/reports/statistics/periods.csv?period=month&{RANGE}"))
+    periods = read_csv(web.get(f"/reports/statistics.csv?table=periods&period=month&{RANGE}"))
     assert periods[1][:4] == ["Oct 2026", "3", "1", "120"]
-    staff = read_csv(web.get(f"/reports/statistics/staff.csv?period=month&{RANGE}"))
+    staff = read_csv(web.get(f"/reports/statistics.csv?table=staff&period=month&{RANGE}"))
     assert ['\'=HYPERLINK("http://evil")', "1", "1"] in staff
-    clients = read_csv(web.get(f"/reports/statistics/clients.csv?{RANGE}"))
+    clients = read_csv(web.get(f"/reports/statistics.csv?table=clients&{RANGE}"))
     assert clients[1] == ["AB", "2", "2", "165"]
     for table in (periods, staff, clients):
         assert not any(
@@ -126,7 +126,7 @@ def test_statistics_need_a_lead_or_an_administrator(now, make_user, browser_for)
     for role in ("ot", "assistant"):
         web = browser_for(make_user(role))
         assert web.get("/reports/statistics").status_code == 403
-        assert web.get("/reports/statistics/periods.csv").status_code == 403
+        assert web.get("/reports/statistics.csv").status_code == 403
     admin = browser_for(make_user("admin"))
     assert admin.get("/reports/statistics").status_code == 200
 
@@ -145,4 +145,4 @@ def test_a_bad_period_is_a_field_error_not_a_500(now, make_user, browser_for, qu
     response = web.get(f"/reports/statistics?{query}")
     assert response.status_code == 422
     assert message in soup(response).find(class_="nhsuk-error-summary").get_text()
-    assert web.get(f"/reports/statistics/periods.csv?{query}").status_code == 400
+    assert web.get(f"/reports/statistics.csv?table=periods&{query}").status_code == 400

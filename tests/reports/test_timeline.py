@@ -201,3 +201,17 @@ def test_the_timeline_and_report_cost_the_same_queries_for_3_records_or_60(
         few = count_statements(app, lambda p=path: web.get(f"/reports/clients/{small.id}/{p}"))
         many = count_statements(app, lambda p=path: web.get(f"/reports/clients/{large.id}/{p}"))
         assert few == many, path
+
+
+def test_the_client_page_links_to_the_timeline_and_report_and_home_to_statistics(
+    now, make_user, make_client, browser_for
+):
+    client = make_client("AB")
+    lead = browser_for(make_user("lead"))
+    page = soup(lead.get(f"/clients/{client.id}"))
+    assert (
+        page.find("a", string="Timeline for AB")["href"] == f"/reports/clients/{client.id}/timeline"
+    )
+    assert page.find("a", string="MDT / OT report for AB")
+    assert soup(lead.get("/")).find("a", href="/reports/statistics")
+    assert not soup(browser_for(make_user("ot")).get("/")).find("a", href="/reports/statistics")
