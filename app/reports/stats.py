@@ -6,6 +6,7 @@ for the whole range and counted into periods here, the same way on SQLite and Po
 Periods follow UK dates; weeks start on Monday.
 """
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,7 +16,6 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.clients.models import Client
-from app.core import clock
 from app.extensions import db
 from app.lone_working.models import EscalationStep, Outing, OutingEvent, outing_clients
 from app.notes.models import SIGNED, Note
@@ -97,8 +97,13 @@ def unit_statistics(unit_id: int, period: str, start: date, end: date) -> Statis
         buckets[day] = Bucket(day, _label(day, period))
         day = _next(day, period)
 
+    # Each period's first moment in UTC: a row finds its period by bisection, with no time zone
+    # arithmetic per row (a year holds thousands of rows).
+    starts = [max(_london_midnight(day), since) for day in buckets]
+    ordered = list(buckets.values())
+
     def bucket(at: datetime) -> Bucket:
-        return buckets[period_start(clock.to_london(at).date(), period)]
+        return ordered[bisect_right(starts, at) - 1]
 
     per_client: dict[int, Counter] = defaultdict(Counter)
     per_staff: dict[int, Counter] = defaultdict(Counter)
