@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app.audit.services import record
 from app.auth.models import User
@@ -71,7 +71,8 @@ def figures(client: Client, start: date, end: date, clinical: bool) -> dict:
             selectinload(Note.goals),
             selectinload(Note.ratings),
             selectinload(Note.amendments),
-            selectinload(Note.countersignatures),
+            lazyload(Note.countersignatures),  # not part of the report: never read
+            lazyload(Note.client),
         )
     ).all()
     result["activities"], result["activities_total"] = _activities(notes)
