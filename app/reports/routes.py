@@ -25,6 +25,7 @@ from app.reports.models import IssuedReport
 CLIENT_REPORT_ROLES = ("ot", "assistant", "lead", "admin")
 DEFAULT_REPORT_DAYS = 91
 DEFAULT_STATISTICS_DAYS = 364
+CSV_LIMIT = 5000
 
 
 def _client_or_404(client_id: int) -> Client:
@@ -119,12 +120,15 @@ def client_timeline_csv(client_id: int):
             description="Check the dates: "
             + "; ".join(form[n].errors[0] for n in ("start", "end") if form[n].errors),
         )
-    rows = timeline.all_rows(client, filters)
+    rows = timeline.all_rows(client, filters, CSV_LIMIT + 1)
     _commit_audit("timeline_csv", client, client.unit_id)
-    body = to_csv(
-        ["when", "kind", "record", "what", "detail"],
-        [[clock.format_datetime(r.at), r.kind_label, r.id, r.title, r.detail] for r in rows],
-    )
+    lines = [[clock.format_datetime(r.at), r.kind_label, r.id, r.title, r.detail] for r in rows]
+    if len(lines) > CSV_LIMIT:  # said in the file, never cut silently
+        lines = [
+            *lines[:CSV_LIMIT],
+            ["", "", "", f"Only the newest {CSV_LIMIT} rows: narrow the dates", ""],
+        ]
+    body = to_csv(["when", "kind", "record", "what", "detail"], lines)
     return _csv_response(body, f"timeline-client-{client.id}.csv")
 
 
