@@ -67,6 +67,13 @@ def test_a_lead_reads_a_timeline_loads_more_and_issues_an_mdt_report(
     screenshot(page, "reports-issued")
     assert_clean(page)
 
+    # On paper: the report alone, without the header, links and forms.
+    page.emulate_media(media="print")
+    expect(page.get_by_role("heading", name=f"MDT / OT report: client {RATED}")).to_be_visible()
+    expect(page.get_by_role("link", name="Download version 1 as PDF")).to_be_hidden()
+    expect(page.locator("header.nhsuk-header")).to_be_hidden()
+    screenshot(page, "reports-issued-print")
+
 
 def test_a_wrong_period_shows_its_error_in_place(page, demo, app, log_in, axe, assert_clean):
     log_in(page, LEAD)
