@@ -17,6 +17,11 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 	@echo "==> Installing Python packages into $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(BIN)/python -c "import weasyprint" >/dev/null 2>&1 || { \
+	  echo "ERROR: WeasyPrint (the MDT report's PDF) cannot load Pango."; \
+	  echo "       Install the system package 'libpango-1.0-0' (and 'libpangoft2-1.0-0'):"; \
+	  echo "       sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0   (Fedora: pango)"; \
+	  exit 1; }
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json

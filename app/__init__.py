@@ -199,6 +199,7 @@ def register_blueprints(app: Flask) -> None:
     from app.lone_working import bp as lone_working_bp
     from app.meals import bp as meals_bp
     from app.notes import bp as notes_bp
+    from app.reports import bp as reports_bp
 
     for blueprint in (
         core_bp,
@@ -209,6 +210,7 @@ def register_blueprints(app: Flask) -> None:
         notes_bp,
         meals_bp,
         huddles_bp,
+        reports_bp,
         audit_bp,
     ):
         app.register_blueprint(blueprint)

@@ -54,6 +54,13 @@ def index():
         my_notes = {"my_drafts": drafts, "my_recent": notes.recent_signed_for(me)}
     if me.has_role("lead", "admin"):
         actions.append(
+            {
+                "title": "Unit statistics",
+                "href": "reports.statistics",
+                "text": "Contacts, outings and alerts by week or month",
+            }
+        )
+        actions.append(
             {"title": "Audit trail", "href": "audit.index", "text": "Who changed what, and when"}
         )
     if me.has_role("admin"):

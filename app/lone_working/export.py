@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.core import clock
+from app.core.csvsafe import csv_safe
 from app.extensions import db
 from app.lone_working.models import (
     Outing,
@@ -35,11 +36,6 @@ CSV_FIELDS = [
 ]
 
 
-def _csv_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def month_csv(unit_id: int, year: int, month: int) -> str:
     start = datetime(year, month, 1, tzinfo=clock.LONDON)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=clock.LONDON)
@@ -63,7 +59,7 @@ def month_csv(unit_id: int, year: int, month: int) -> str:
         back = o.checked_in_at or o.resolved_at
         writer.writerow(
             [
-                _csv_safe(v)
+                csv_safe(v)
                 for v in (
                     o.id,
                     o.unit.name,

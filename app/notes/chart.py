@@ -221,3 +221,63 @@ def _describe(title: str, points: list[Point]) -> str:
         f"{title}: {len(points)} ratings from {points[0].when} to {points[-1].when}. "
         f"First {points[0].text}; latest {points[-1].text}."
     )
+
+
+# --- a numeric series (the reports' statistics) ---------------------------------------------
+# The same size, points, labels and path as the MOHOST charts; only the vertical axis differs
+# (counts from 0 instead of rating letters). Drawn by templates/reports/_series_chart.html.
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    id: str
+    title: str
+    points: list[Point]
+    path: str
+    x_labels: list[Label]
+    y_labels: list[Label]
+    gridlines: list[float]
+    description: str
+
+
+def _nice_top(value: float) -> int:
+    """The axis top: 1, 2 or 5 times a power of ten, at least ``value``."""
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
+
+
+def series_chart(key: str, title: str, labels: list[str], values: list[float], unit: str):
+    """A line chart of ``values`` (one per label, left to right) on a 0-based axis."""
+    top = _nice_top(max(values, default=0))
+    n = len(values)
+    xs = [
+        round(LEFT + (PLOT_WIDTH / 2 if n == 1 else i / (n - 1) * PLOT_WIDTH), 1) for i in range(n)
+    ]
+
+    def y(value: float) -> float:
+        return round(TOP + (top - value) / top * PLOT_HEIGHT, 1)
+
+    points = [
+        Point(x, y(v), label, f"{label}: {v:g} {unit}", False)
+        for x, label, v in zip(xs, labels, values, strict=True)
+    ]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{p.x} {p.y}" for i, p in enumerate(points))
+    ticks = [0, top / 2, top]
+    peak = max(points, key=lambda p: float(p.text.rsplit(": ", 1)[1].split()[0]), default=None)
+    description = (
+        f"{title}: {n} periods from {labels[0]} to {labels[-1]}; highest {peak.text}."
+        if points
+        else f"{title}: no periods."
+    )
+    return SeriesChart(
+        id=f"stats-chart-{key}",
+        title=title,
+        points=points,
+        path=path,
+        x_labels=_x_labels(points),
+        y_labels=[Label(LEFT - 8, y(t) + 4, f"{t:g}", "end") for t in ticks],
+        gridlines=[y(t) for t in ticks],
+        description=description,
+    )

@@ -1,0 +1,271 @@
+"""A client's timeline: every kind of record about them, newest first, one page at a time.
+
+Each kind of record has ONE source function here. A source yields uniform ``Row``s (kind, at,
+id, a title that never names the client, a link) newest first, after a keyset cursor, at most
+``limit`` of them; ``page`` merges the sources. Pages are cut by the keyset (at, kind, id), never
+by OFFSET: a record added while someone reads the timeline cannot shift the next page (no gaps,
+no repeats), and each page costs one query per source whatever the client's history holds.
+
+Adding a kind (meal plans, huddle flags when those features land) is one source function and
+one line in ``SOURCES``.
+"""
+
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
+
+from sqlalchemy import and_, func, or_, select, true
+
+from app.clients.models import Client
+from app.core import clock
+from app.core.forms import is_ascii_digits, parse_id
+from app.extensions import db
+from app.lone_working.models import Outing, outing_clients
+from app.notes.models import ACTIVITY_TYPES, SIGNED, Note, NoteRating
+
+PAGE_SIZE = 25
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+COOKING = "cooking"
+
+# Kind -> what the filter calls it. Clinical kinds are hidden from administrators.
+KINDS: dict[str, str] = {
+    "outing": "Outings",
+    "note": "Activity notes",
+    "cooking": "Cooking sessions",
+    "mohost": "MOHOST ratings",
+}
+CLINICAL_KINDS = frozenset({"note", "cooking", "mohost"})
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str
+    at: datetime
+    id: int
+    title: str
+    detail: str = ""
+    endpoint: str | None = None  # the record's own page, linked by id
+    link_args: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def key(self) -> tuple[datetime, str, int]:
+        return (self.at, self.kind, self.id)
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the last page ended: rows strictly after this key (newest first) come next."""
+
+    at: datetime
+    kind: str
+    id: int
+
+    def encode(self) -> str:
+        return f"{(self.at - EPOCH) // ONE_MICROSECOND}.{self.kind}.{self.id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> "Cursor | None":
+        """A cursor from a URL, or None for anything that is not one (the first page)."""
+        parts = (text or "").split(".")
+        if len(parts) != 3 or parts[1] not in KINDS:
+            return None
+        micros, kind, raw_id = parts
+        record_id = parse_id(raw_id)
+        if not is_ascii_digits(micros) or len(micros) > 17 or record_id is None:
+            return None
+        at = EPOCH + timedelta(microseconds=int(micros))
+        if at.year > clock.LAST_YEAR:
+            return None
+        return cls(at, kind, record_id)
+
+    @classmethod
+    def after(cls, row: Row) -> "Cursor":
+        return cls(row.at, row.kind, row.id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: frozenset[str]
+    start: date | None = None  # UK dates, inclusive
+    end: date | None = None
+
+    @property
+    def start_utc(self) -> datetime | None:
+        return _london_midnight(self.start) if self.start else None
+
+    @property
+    def end_utc(self) -> datetime | None:
+        return _london_midnight(self.end + timedelta(days=1)) if self.end else None
+
+
+def _london_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=clock.LONDON).astimezone(UTC)
+
+
+def _before(at_col, id_col, kind: str, cursor: Cursor | None):
+    """Rows of one kind whose key (at, kind, id) sorts after ``cursor``, newest first."""
+    if cursor is None:
+        return true()
+    if kind < cursor.kind:
+        return at_col <= cursor.at
+    if kind > cursor.kind:
+        return at_col < cursor.at
+    return or_(at_col < cursor.at, and_(at_col == cursor.at, id_col < cursor.id))
+
+
+def _in_range(at_col, filters: Filters):
+    conditions = []
+    if filters.start_utc:
+        conditions.append(at_col >= filters.start_utc)
+    if filters.end_utc:
+        conditions.append(at_col < filters.end_utc)
+    return and_(true(), *conditions)
+
+
+Source = Callable[[Client, Filters, Cursor | None, int], Iterable[Row]]
+
+
+def outings(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:
+    """Lone-working outings the client went on (not clinical: the board shows them)."""
+    at = Outing.checked_out_at
+    query = (
+        select(Outing.id, at, Outing.destination, Outing.checked_in_at, Outing.resolved_at)
+        .join(outing_clients, outing_clients.c.outing_id == Outing.id)
+        .where(
+            outing_clients.c.client_id == client.id,
+            _in_range(at, filters),
+            _before(at, Outing.id, "outing", cursor),
+        )
+        .order_by(at.desc(), Outing.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for outing_id, out_at, destination, back_at, resolved_at in db.session.execute(query):
+        end = back_at or resolved_at
+        detail = f"{_minutes(out_at, end)} minutes in the community" if end else "Not back yet"
+        rows.append(
+            Row(
+                "outing",
+                out_at,
+                outing_id,
+                f"Outing to {destination}",
+                detail,
+                "lone_working.outing",
+                (("outing_id", outing_id),),
+            )
+        )
+    return rows
+
+
+def _notes(client: Client, filters: Filters, cursor, limit: int, kind: str) -> list[Row]:
+    at = Note.activity_at
+    is_cooking = Note.activity_type == COOKING
+    query = (
+        select(Note.id, at, Note.activity_type, Note.duration_minutes, Note.place)
+        .where(
+            Note.client_id == client.id,
+            Note.status == SIGNED,
+            at.is_not(None),
+            is_cooking if kind == "cooking" else ~is_cooking,
+            _in_range(at, filters),
+            _before(at, Note.id, kind, cursor),
+        )
+        .order_by(at.desc(), Note.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for note_id, when, activity_type, minutes, place in db.session.execute(query):
+        label = ACTIVITY_TYPES.get(activity_type, "Activity")
+        title = "Cooking session" if kind == "cooking" else f"Activity note: {label}"
+        detail = ", ".join(p for p in (place, f"{minutes} minutes" if minutes else "") if p)
+        rows.append(Row(kind, when, note_id, title, detail, "notes.show", (("note_id", note_id),)))
+    return rows
+
+
+def notes(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:
+    """Signed activity notes other than cooking sessions."""
+    return _notes(client, filters, cursor, limit, "note")
+
+
+def cooking(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:
+    """Cooking sessions: signed notes of type cooking (their cue levels, once recorded, are a
+    section of the note and belong in this row's detail)."""
+    return _notes(client, filters, cursor, limit, "cooking")
+
+
+def mohost_ratings(client: Client, filters: Filters, cursor: Cursor | None, limit: int):
+    """Signed notes that rated MOHOST items, with how many items they rated."""
+    at = Note.activity_at
+    query = (
+        select(Note.id, at, func.count(NoteRating.id))
+        .join(NoteRating, NoteRating.note_id == Note.id)
+        .where(
+            Note.client_id == client.id,
+            Note.status == SIGNED,
+            at.is_not(None),
+            _in_range(at, filters),
+            _before(at, Note.id, "mohost", cursor),
+        )
+        .group_by(Note.id, at)
+        .order_by(at.desc(), Note.id.desc())
+        .limit(limit)
+    )
+    return [
+        Row(
+            "mohost",
+            when,
+            note_id,
+            "MOHOST ratings",
+            f"{count} of 24 items rated",
+            "notes.show",
+            (("note_id", note_id),),
+        )
+        for note_id, when, count in db.session.execute(query)
+    ]
+
+
+# One source per kind. Meal plans and huddle flags: add "meal_plan" / "huddle_flag" to KINDS
+# and a source function here when app/meals and app/huddles exist.
+SOURCES: dict[str, Source] = {
+    "outing": outings,
+    "note": notes,
+    "cooking": cooking,
+    "mohost": mohost_ratings,
+}
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return max(int((end - start).total_seconds() // 60), 0)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    next_cursor: Cursor | None
+
+
+def page(
+    client: Client, filters: Filters, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """The next ``size`` rows after ``cursor`` across the chosen kinds, newest first."""
+    streams = [
+        SOURCES[kind](client, filters, cursor, size + 1)
+        for kind in sorted(filters.kinds)
+        if kind in SOURCES
+    ]
+    merged = list(islice(heapq.merge(*streams, key=lambda r: r.key, reverse=True), size + 1))
+    rows = merged[:size]
+    more = len(merged) > size
+    return Page(rows, Cursor.after(rows[-1]) if more and rows else None)
+
+
+def all_rows(client: Client, filters: Filters, limit: int = 5000) -> list[Row]:
+    """Every row in the filters, newest first (the CSV download), up to ``limit``."""
+    return page(client, filters, None, limit).rows

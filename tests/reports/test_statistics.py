@@ -1,0 +1,148 @@
+"""The unit's statistics: figures by month and week against hand-counted ones, charts with
+tables, CSV downloads that no spreadsheet runs as formulas, roles and bad input."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import soup
+
+OCT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)  # a Monday
+NOV = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
+RANGE = "start=2026-10-01&end=2026-11-30"
+
+
+@pytest.fixture
+def unit_history(unit, make_unit, make_user, make_client, add_note, add_outing):
+    ot = make_user("ot", name="Olive Therapist")
+    assistant = make_user("assistant", name='=HYPERLINK("http://evil")')
+    ab, cd = make_client("AB"), make_client("CD")
+    add_note(ot, ab, OCT)
+    add_note(ot, ab, OCT + timedelta(days=1))
+    add_note(assistant, cd, OCT + timedelta(days=8))
+    add_note(ot, cd, NOV)
+    add_outing(ot, [ab, cd], OCT, minutes=120, extensions=2, alerts=[4, 10])
+    add_outing(assistant, [cd], NOV, minutes=30, alerts=[None])
+    add_outing(ot, [ab], NOV + timedelta(days=7), minutes=45, extensions=1, alerts=[6])
+    # Another unit's records are never counted.
+    other_unit = make_unit("Orchard Lodge", "Orchard")
+    stranger = make_user("ot", home_unit=other_unit)
+    ef = make_client("EF", home_unit=other_unit)
+    add_note(stranger, ef, OCT)
+    add_outing(stranger, [ef], OCT, minutes=999, unit_id=other_unit.id, alerts=[1])
+    # Before the range: not counted.
+    add_note(ot, ab, OCT - timedelta(days=10))
+    return ot, assistant
+
+
+def table_rows(page, heading_id) -> list[list[str]]:
+    table = page.find(id=heading_id).find_next("table")
+    return [
+        [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+        for tr in table.find_all("tr")
+    ][1:]
+
+
+def test_monthly_figures_equal_the_hand_counted_ones(now, unit_history, make_user, browser_for):
+    web = browser_for(make_user("lead"))
+    response = web.get(f"/reports/statistics?period=month&{RANGE}")
+    assert response.status_code == 200
+    page = soup(response)
+    assert table_rows(page, "by-period") == [
+        ["Oct 2026", "3", "1", "120", "2", "2", "2", "7", "10"],
+        ["Nov 2026", "1", "2", "75", "1", "2", "1", "6", "6"],
+    ]
+    assert table_rows(page, "per-client") == [["AB", "2", "2", "165"], ["CD", "2", "2", "150"]]
+    staff = table_rows(page, "per-staff")
+    assert ["Olive Therapist", "3", "2"] in staff and [
+        '=HYPERLINK("http://evil")',
+        "1",
+        "1",
+    ] in staff
+
+
+def test_weekly_figures_start_on_monday(now, unit_history, make_user, browser_for):
+    web = browser_for(make_user("lead"))
+    page = soup(web.get("/reports/statistics?period=week&start=2026-10-05&end=2026-10-18"))
+    assert table_rows(page, "by-period") == [
+        ["w/c 5 Oct 2026", "2", "1", "120", "2", "2", "2", "7", "10"],
+        ["w/c 12 Oct 2026", "1", "0", "0", "0", "0", "0", "–", "–"],
+    ]
+
+
+def test_charts_are_svg_with_a_description_and_placeholders_say_not_yet_recorded(
+    now, unit_history, make_user, browser_for
+):
+    page = soup(browser_for(make_user("lead")).get(f"/reports/statistics?{RANGE}"))
+    contacts = page.find(id="stats-chart-contacts").find("svg")
+    assert contacts["role"] == "img"
+    assert "Oct 2026" in contacts.find("desc").get_text()
+    assert len(contacts.find_all("circle")) == 2
+    assert page.find(id="stats-chart-minutes")
+    assert "Not yet recorded" in page.find(id="stats-cooking").get_text()
+    assert "Not yet recorded" in page.find(id="stats-huddles").get_text()
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_each_table_downloads_as_csv_and_no_cell_is_a_formula(
+    now, unit_history, make_user, browser_for
+):
+    web = browser_for(make_user("lead"))
+    periods = read_csv(web.get(f"/reports/statistics.csv?table=periods&period=month&{RANGE}"))
+    assert periods[1][:4] == ["Oct 2026", "3", "1", "120"]
+    staff = read_csv(web.get(f"/reports/statistics.csv?table=staff&period=month&{RANGE}"))
+    assert ['\'=HYPERLINK("http://evil")', "1", "1"] in staff
+    clients = read_csv(web.get(f"/reports/statistics.csv?table=clients&{RANGE}"))
+    assert clients[1] == ["AB", "2", "2", "165"]
+    for table in (periods, staff, clients):
+        assert not any(
+            cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in table for cell in row
+        )
+
+
+def test_a_note_starting_with_equals_is_not_a_formula_in_the_timeline_csv(
+    now, make_user, make_client, add_note, add_outing, browser_for
+):
+    ot = make_user("ot")
+    client = make_client("AB")
+    add_note(ot, client, OCT, place="=1+2")
+    add_outing(ot, [client], NOV, destination="@SUM(A1:A9)")
+    add_outing(ot, [client], NOV + timedelta(days=1), destination="-2+3")
+    rows = read_csv(browser_for(ot).get(f"/reports/clients/{client.id}/timeline.csv"))
+    assert rows[0] == ["when", "kind", "record", "what", "detail"]
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'=1+2, 60 minutes" in cells  # the note's detail, neutralised
+    assert "Outing to @SUM(A1:A9)" in cells  # not at the start of a cell: harmless
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells)
+
+
+def test_statistics_need_a_lead_or_an_administrator(now, make_user, browser_for):
+    for role in ("ot", "assistant"):
+        web = browser_for(make_user(role))
+        assert web.get("/reports/statistics").status_code == 403
+        assert web.get("/reports/statistics.csv").status_code == 403
+    admin = browser_for(make_user("admin"))
+    assert admin.get("/reports/statistics").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("start=2026-11-30&end=2026-10-01", "on or after the first day"),
+        ("start=2023-01-01&end=2026-11-30", "at most 2 years"),
+        ("start=2026-11-01&end=2026-12-31", "cannot be in the future"),
+        ("period=fortnight", "Not a valid choice"),
+    ],
+)
+def test_a_bad_period_is_a_field_error_not_a_500(now, make_user, browser_for, query, message):
+    web = browser_for(make_user("lead"))
+    response = web.get(f"/reports/statistics?{query}")
+    assert response.status_code == 422
+    assert message in soup(response).find(class_="nhsuk-error-summary").get_text()
+    assert web.get(f"/reports/statistics.csv?table=periods&{query}").status_code == 400
