@@ -189,7 +189,7 @@ def test_the_print_view_is_large_print_with_print_css(app, planner):
     plan_day(web, client, "monday", meal("lunch", "Soup", ("Leeks", "2", "", "")))
     page = soup(web.get(week_url(client, tail="/list/print")))
     assert page.select_one(".app-print-list li").get_text(" ", strip=True) == "2 Leeks"
-    css = web.get(page.find("link", href=lambda h: "css/app.css" in h)["href"]).get_data(
+    css = web.get(page.find("link", href=lambda h: "css/meals.css" in h)["href"]).get_data(
         as_text=True
     )
     assert "@media print" in css and ".app-print-list" in css.split("@media print", 1)[1]
