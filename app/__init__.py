@@ -98,23 +98,22 @@ def setup_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = None  # the session token + idle timeout do this job
 
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.orm import joinedload
+
     from app.auth.models import User
+
+    # With the units it may work in: every page needs them (one statement, not three). Built
+    # once: building a statement costs more than running this one.
+    by_token = (
+        select(User)
+        .where(User.session_token == bindparam("token"), User.active)
+        .options(joinedload(User.home_unit), joinedload(User.cover_units))
+    )
 
     @login_manager.user_loader
     def load_user(token: str):
-        from sqlalchemy import select
-        from sqlalchemy.orm import joinedload
-
-        # With the units it may work in: every page needs them (one statement, not three).
-        return (
-            db.session.scalars(
-                select(User)
-                .where(User.session_token == token, User.active)
-                .options(joinedload(User.home_unit), joinedload(User.cover_units))
-            )
-            .unique()
-            .first()
-        )
+        return db.session.scalars(by_token, {"token": token}).unique().first()
 
 
 def setup_jinja(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, literal, select, true
+from sqlalchemy import Integer, bindparam, func, literal, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
@@ -82,10 +82,54 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
     the "Updated 14:05" line, by the London minute), and the banners' counts. Amber and red come
     from steps the watcher writes, so they change the rows. Names and initials edited elsewhere
     show at the next minute."""
-    from app.lone_working.escalation import last_heartbeat, watcher_status_from
-    from app.notify.models import FAILED, OutboxMessage
-    from app.notify.services import delivery_signals, delivery_status_from
+    from app.lone_working.duty import SHIFT_LIMIT
+    from app.lone_working.escalation import watcher_status_from
+    from app.notify.services import delivery_status_from, failing_window_start
 
+    statement, extras = _version_statement()
+    result = db.session.execute(
+        statement,
+        {
+            "unit_id": unit_id,
+            "delivery_since": failing_window_start(now),
+            "shift_since": now - SHIFT_LIMIT,
+        },
+    ).all()
+    first = result[0]
+    heartbeat, unheard_n, failed_n, leads = first[:4]
+    signals = tuple(first[4:extras])
+    board_rows = tuple(
+        (*row[extras:], row.status in OPEN_STATUSES and now >= row.expected_return)
+        for row in result
+        if row.outing_id is not None
+    )
+    return (
+        viewer.id,
+        viewer.role,
+        clock.to_london(now).strftime("%Y-%m-%d %H:%M"),
+        watcher_status_from(heartbeat, now),
+        delivery_status_from(signals, now),
+        unheard_n,
+        failed_n,
+        bool(leads),
+        board_rows,
+    )
+
+
+_VERSION: dict = {}
+
+
+def _version_statement():
+    """The version query, built once with bind parameters (building it is most of its cost)."""
+    if "statement" in _VERSION:
+        return _VERSION["statement"]
+    from app.core.types import UTCDateTime
+    from app.lone_working.duty import on_duty_count
+    from app.lone_working.escalation import last_heartbeat
+    from app.notify.models import FAILED, OutboxMessage
+    from app.notify.services import delivery_signals
+
+    unit_id = bindparam("unit_id", type_=Integer)
     rows = (
         select(
             Outing.id.label("outing_id"),
@@ -124,43 +168,17 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
         )
         .scalar_subquery()
     )
-    from app.lone_working.duty import on_duty_count
-
-    delivery = delivery_signals(now)
+    delivery = delivery_signals(bindparam("delivery_since", type_=UTCDateTime))
+    leads = on_duty_count(unit_id, ("lead",), bindparam("shift_since", type_=UTCDateTime))
     one = select(literal(1).label("one")).subquery()
     statement = (
-        select(
-            last_heartbeat().scalar_subquery(),
-            unheard,
-            failed,
-            on_duty_count(unit_id, ("lead",)),
-            *delivery,
-            rows,
-        )
+        select(last_heartbeat().scalar_subquery(), unheard, failed, leads, *delivery, rows)
         .select_from(one)
         .outerjoin(rows, true())
         .order_by(rows.c.outing_id, rows.c.step_id)
     )
-    result = db.session.execute(statement).all()
-    first = result[0]
-    heartbeat, unheard_n, failed_n, leads = first[:4]
-    signals = tuple(first[4 : 4 + len(delivery)])
-    board_rows = tuple(
-        (*row[4 + len(delivery) :], row.status in OPEN_STATUSES and now >= row.expected_return)
-        for row in result
-        if row.outing_id is not None
-    )
-    return (
-        viewer.id,
-        viewer.role,
-        clock.to_london(now).strftime("%Y-%m-%d %H:%M"),
-        watcher_status_from(heartbeat, now),
-        delivery_status_from(signals, now),
-        unheard_n,
-        failed_n,
-        bool(leads),
-        board_rows,
-    )
+    _VERSION["statement"] = (statement, 4 + len(delivery))
+    return _VERSION["statement"]
 
 
 def open_alerts(unit_id: int, hide_for: User | None = None) -> list[EscalationStep]:

@@ -59,8 +59,9 @@ def on_duty(unit_id: int, roles: tuple[str, ...] | None = None) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def on_duty_count(unit_id: int, roles: tuple[str, ...]):
-    """How many of ``on_duty(unit_id, roles)`` there are, as a scalar subquery."""
+def on_duty_count(unit_id, roles: tuple[str, ...], started_after):
+    """How many of ``on_duty(unit_id, roles)`` there are, as a scalar subquery (``unit_id`` and
+    ``started_after``, now - SHIFT_LIMIT, may be bind parameters)."""
     return (
         select(func.count())
         .select_from(DutyShift)
@@ -68,7 +69,7 @@ def on_duty_count(unit_id: int, roles: tuple[str, ...]):
         .where(
             DutyShift.unit_id == unit_id,
             DutyShift.ended_at.is_(None),
-            DutyShift.started_at > clock.now() - SHIFT_LIMIT,
+            DutyShift.started_at > started_after,
             User.active,
             User.role.in_(roles),
         )

@@ -260,11 +260,15 @@ def run_sender(
 CHANNELS = ("email", "sms")  # sorted: the first failing one is named, as before
 
 
-def delivery_signals(now: datetime) -> list:
+def failing_window_start(now: datetime) -> datetime:
+    return now - timedelta(minutes=setting("OUTBOX_FAILING_MINUTES"))
+
+
+def delivery_signals(since) -> list:
     """What delivery health is decided from, as scalar subqueries (one statement, or columns of a
     poll's version query): the oldest waiting message, and per channel the failed attempts and
-    the messages sent in the last OUTBOX_FAILING_MINUTES."""
-    since = now - timedelta(minutes=setting("OUTBOX_FAILING_MINUTES"))
+    the messages sent since ``since`` (a value or a bind parameter: the start of the last
+    OUTBOX_FAILING_MINUTES)."""
     columns = [
         select(func.min(OutboxMessage.created_at))
         .where(OutboxMessage.status.in_((PENDING, SENDING)))
@@ -315,5 +319,5 @@ def delivery_status(now: datetime | None = None) -> str:
     OUTBOX_STUCK_SECONDS, or a channel whose every attempt in the last OUTBOX_FAILING_MINUTES
     failed (at least OUTBOX_FAILING_ATTEMPTS of them). One statement."""
     now = now or clock.now()
-    signals = db.session.execute(select(*delivery_signals(now))).one()
+    signals = db.session.execute(select(*delivery_signals(failing_window_start(now)))).one()
     return delivery_status_from(tuple(signals), now)

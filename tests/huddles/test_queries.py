@@ -79,5 +79,5 @@ def test_the_huddle_page_costs_the_same_statements_for_3_or_17_clients(
     _fill(web, big, team, team["clients"] + more, 17)
     many = _statements(app, web, f"/huddles/{big}")
     assert many == few, (few, many)
-    assert many <= 12
+    assert many <= 14  # 12 on SQLite, 14 on PostgreSQL
     assert _statements(app, web, f"/huddles/{big}/poll?v=1") == poll_few <= 4
