@@ -237,3 +237,28 @@ def add_huddle(app):
             return huddle.id, flag_ids
 
     return make
+
+
+@pytest.fixture
+def amend_cues(app):
+    """``amend_cues(note_id, author, {"overall": 1})``: a signed amendment to the cue section."""
+    from app.notes import cues
+    from app.notes.models import NoteAmendment
+
+    def make(note_id: int, author, levels: dict[str, int]) -> None:
+        with app.app_context():
+            db.session.add(
+                NoteAmendment(
+                    note_id=note_id,
+                    field="cues",
+                    old_text="",
+                    new_text=cues.encode(levels),
+                    reason="Wrong level ticked",
+                    author_id=author.id,
+                    author_name=author.name,
+                    author_role_label=author.role_label,
+                )
+            )
+            db.session.commit()
+
+    return make
