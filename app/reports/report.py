@@ -176,7 +176,10 @@ def _mohost(notes: list[Note]) -> dict | None:
 
 def _cooking_trend(client: Client, notes: list[Note]) -> dict | None:
     """Cooking sessions' cue levels in the period (as amended): how many, the first and latest
-    level of each skill rated, and the notes' own summary sentence (``cue_progress.summary``)."""
+    level of each skill rated, and the notes' own summary sentence (``cue_progress.summary``).
+    The unit's labels are read whether or not there are sessions: the same statements for a
+    quiet client as a busy one."""
+    labels = cue_progress.labels_for(client.unit_id)
     history = [
         cue_progress.CuePoint(
             n.id, n.current_activity_at, COOKING, n.current("dish"), cues.clean(n.current_cues)
@@ -187,7 +190,6 @@ def _cooking_trend(client: Client, notes: list[Note]) -> dict | None:
     if not history:
         return None
     history.sort(key=lambda p: (p.at, p.note_id))
-    labels = cue_progress.labels_for(client.unit_id)
 
     def level(point: cue_progress.CuePoint, key: str) -> str:
         value = point.levels[key]

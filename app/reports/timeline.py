@@ -178,8 +178,27 @@ def outings(client: Client, filters: Filters, cursor: Cursor | None, limit: int)
 def _notes(client: Client, filters: Filters, cursor, limit: int, kind: str) -> list[Row]:
     at = Note.activity_at
     is_cooking = Note.activity_type == COOKING
+    columns = [Note.id, at, Note.activity_type, Note.duration_minutes, Note.place]
+    if kind == "cooking":
+        # The overall cue level as signed and the latest signed amendment to the cue section
+        # (which wins), in the same statement: the page costs one query whatever it holds.
+        signed_level = (
+            select(NoteCue.level)
+            .where(NoteCue.note_id == Note.id, NoteCue.skill_key == cues.OVERALL.key)
+            .correlate(Note)
+            .scalar_subquery()
+        )
+        amended = (
+            select(NoteAmendment.new_text)
+            .where(NoteAmendment.note_id == Note.id, NoteAmendment.field == "cues")
+            .order_by(NoteAmendment.signed_at.desc(), NoteAmendment.id.desc())
+            .limit(1)
+            .correlate(Note)
+            .scalar_subquery()
+        )
+        columns += [signed_level, amended]
     query = (
-        select(Note.id, at, Note.activity_type, Note.duration_minutes, Note.place)
+        select(*columns)
         .where(
             Note.client_id == client.id,
             Note.status == SIGNED,
@@ -191,45 +210,24 @@ def _notes(client: Client, filters: Filters, cursor, limit: int, kind: str) -> l
         .order_by(at.desc(), Note.id.desc())
         .limit(limit)
     )
-    found = db.session.execute(query).all()
-    overall = _overall_cues([r[0] for r in found]) if kind == "cooking" and found else {}
     rows = []
-    for note_id, when, activity_type, minutes, place in found:
+    for note_id, when, activity_type, minutes, place, *cue in db.session.execute(query):
         label = ACTIVITY_TYPES.get(activity_type, "Activity")
         title = "Cooking session" if kind == "cooking" else f"Activity note: {label}"
         parts = [place, f"{minutes} minutes" if minutes else ""]
         if kind == "cooking":
-            level = overall.get(note_id)
+            signed, amended_text = cue
+            level = (
+                decode_field("cues", amended_text).get(cues.OVERALL.key)
+                if amended_text is not None
+                else signed
+            )
             parts.append(
                 "overall cue level not rated" if level is None else f"overall cue level {level}"
             )
         detail = ", ".join(p for p in parts if p)
         rows.append(Row(kind, when, note_id, title, detail, "notes.show", (("note_id", note_id),)))
     return rows
-
-
-def _overall_cues(note_ids: list[int]) -> dict[int, int]:
-    """Each note's overall cue level as it reads now (a signed amendment to the cue section
-    wins): two statements for the whole page, whatever its length."""
-    levels = {
-        note_id: level
-        for note_id, level in db.session.execute(
-            select(NoteCue.note_id, NoteCue.level).where(
-                NoteCue.note_id.in_(note_ids), NoteCue.skill_key == cues.OVERALL.key
-            )
-        )
-    }
-    for note_id, text in db.session.execute(
-        select(NoteAmendment.note_id, NoteAmendment.new_text)
-        .where(NoteAmendment.note_id.in_(note_ids), NoteAmendment.field == "cues")
-        .order_by(NoteAmendment.signed_at, NoteAmendment.id)
-    ):
-        amended = decode_field("cues", text).get(cues.OVERALL.key)
-        if amended is None:
-            levels.pop(note_id, None)
-        else:
-            levels[note_id] = amended
-    return levels
 
 
 def notes(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:

@@ -317,3 +317,19 @@ def test_the_client_page_links_to_the_timeline_and_report_and_home_to_statistics
     assert page.find("a", string="MDT / OT report for AB")
     assert soup(lead.get("/")).find("a", href="/reports/statistics")
     assert not soup(browser_for(make_user("ot")).get("/")).find("a", href="/reports/statistics")
+
+
+def test_a_cooking_row_shows_its_overall_cue_level_as_amended(
+    now, make_user, make_client, add_note, add_cues, amend_cues, browser_for
+):
+    ot = make_user("ot")
+    client = make_client("AB")
+    amended = add_note(ot, client, T0, "cooking")
+    add_cues(amended, {"overall": 4, "knife": 2})
+    amend_cues(amended, ot, {"overall": 1, "knife": 2})
+    unrated = add_note(ot, client, T0 + timedelta(days=1), "cooking")
+    page = soup(browser_for(ot).get(f"/reports/clients/{client.id}/timeline?kind=cooking"))
+    text = {li["data-key"]: li.get_text(" ", strip=True) for li in page.select("li[data-key]")}
+    assert "overall cue level 1" in text[f"cooking-{amended}"]
+    assert "overall cue level 4" not in text[f"cooking-{amended}"]
+    assert "overall cue level not rated" in text[f"cooking-{unrated}"]
