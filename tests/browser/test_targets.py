@@ -15,7 +15,7 @@ ROLES = [
     "admin@example.com",
     "ot2@example.com",
 ]
-NOT_VISITED = re.compile(r"^/(static/|logout|healthz)|\.csv$")
+NOT_VISITED = re.compile(r"^/(static/|logout|healthz)|\.(csv|pdf)$")
 MIN_TARGET = 24
 
 # Controls, and labels that are the control of a radio or checkbox. A link inside running
