@@ -2,7 +2,9 @@
 PDF) and a year of monthly statistics, each against /healthz measured in the same run.
 
 Seeds 17 clients and 8 staff with a year of signed activity notes (a MOHOST-rated one each week
-per client), outings with their clients, extensions and acknowledged alerts: about 20 000 rows.
+per client; cooking ones with task cue levels), outings with their clients, extensions and
+acknowledged alerts, a meal plan and a shop trip per client per week, and a safety huddle a day
+with every client's flag and an action: about 60 000 rows.
 Runs in-process (Flask test client: server time, no network) on a throwaway SQLite database, or
 on DATABASE_URL when set (that database is WIPED). Also counts the SQL statements of the
 timeline's first page and of the report for the busiest client and for a client with one week
@@ -37,8 +39,10 @@ def seed(db, random_, now):
     from app.auth.models import Unit, User
     from app.clients.models import Client, ClientGoal
     from app.demo import demo_nhs_numbers
+    from app.huddles.models import Huddle, HuddleAction, HuddleFlag
     from app.lone_working.models import EscalationStep, Outing, OutingEvent, outing_clients
-    from app.notes.models import Note, NoteRating, note_goals
+    from app.meals.models import MealWeek, PlannedMeal, ShopTrip
+    from app.notes.models import Note, NoteCue, NoteRating, note_goals
 
     unit = Unit(name="Bench Unit", short_name="Bench")
     db.session.add(unit)
@@ -80,13 +84,19 @@ def seed(db, random_, now):
     counts = dict(notes=0, ratings=0, outings=0, events=0, steps=0, note_goals=0)
     start = now - timedelta(days=365)
     quiet = clients[-1]
-    notes, ratings, links = [], [], []
+    notes, ratings, links, cue_rows = [], [], [], []
     next_note = 1
     for c in clients:
         days = range(358, 365) if c is quiet else range(365)
         for d in days:
             at = start + timedelta(days=d, hours=random_.randint(9, 16))
             author = random_.choice(staff)
+            activity_type = random_.choice(TYPES)
+            if activity_type == "cooking":
+                for skill in ("overall", "knife", "hob_oven", "timing"):
+                    cue_rows.append(
+                        dict(note_id=next_note, skill_key=skill, level=random_.randint(0, 5))
+                    )
             notes.append(
                 dict(
                     id=next_note,
@@ -96,7 +106,7 @@ def seed(db, random_, now):
                     idempotency_key=str(uuid.uuid4()),
                     activity_at=at,
                     duration_minutes=random_.choice([30, 45, 60, 90, 120]),
-                    activity_type=random_.choice(TYPES),
+                    activity_type=activity_type,
                     place="Town",
                     engagement="most",
                     support_given="Prompts.",
@@ -127,7 +137,109 @@ def seed(db, random_, now):
     db.session.execute(insert(Note), notes)
     db.session.execute(insert(NoteRating), ratings)
     db.session.execute(insert(note_goals), links)
-    counts.update(notes=len(notes), ratings=len(ratings), note_goals=len(links))
+    db.session.execute(insert(NoteCue), cue_rows)
+    counts.update(
+        notes=len(notes), ratings=len(ratings), note_goals=len(links), note_cues=len(cue_rows)
+    )
+
+    # A meal plan (7 dinners) and a shop trip per client per week; the quiet client one week.
+    weeks, meals, trips = [], [], []
+    monday = (now - timedelta(days=364)).date()
+    monday -= timedelta(days=monday.weekday())
+    for c in clients:
+        for w in range(1, 2) if c is quiet else range(52):
+            week_start = monday + timedelta(days=7 * w)
+            week_id = len(weeks) + 1
+            planned = start + timedelta(days=7 * w - 2)
+            weeks.append(
+                dict(
+                    id=week_id,
+                    client_id=c.id,
+                    week_start=week_start,
+                    budget_pence=3000,
+                    created_at=planned,
+                    updated_at=planned,
+                )
+            )
+            for day in range(7):
+                meals.append(dict(week_id=week_id, day=day, meal="dinner", dish="Pasta bake"))
+            trip_at = planned + timedelta(days=3, hours=11)
+            trips.append(
+                dict(
+                    week_id=week_id,
+                    trip_at=trip_at,
+                    shop="Corner shop",
+                    spent_pence=random_.randint(800, 3000),
+                    note="",
+                    cue_level=random_.randint(0, 5),
+                    created_by_id=staff[1].id,
+                    created_at=trip_at,
+                )
+            )
+    db.session.execute(insert(MealWeek), weeks)
+    db.session.execute(insert(PlannedMeal), meals)
+    db.session.execute(insert(ShopTrip), trips)
+
+    # A huddle a day: every client's flag (mostly green) and one action.
+    huddles, flags, actions = [], [], []
+    previous = {c.id: "green" for c in clients}
+    for d in range(365):
+        began = start + timedelta(days=d, hours=7)
+        huddles.append(
+            dict(
+                id=d + 1,
+                unit_id=unit.id,
+                shift="early",
+                shift_date=(began + timedelta(hours=1)).date(),
+                started_at=began,
+                started_by_id=staff[0].id,
+                closed_at=began + timedelta(minutes=15),
+                closed_by_id=staff[0].id,
+                version=1,
+            )
+        )
+        for c in clients:
+            value = random_.choices(["green", "amber", "red"], [85, 12, 3])[0]
+            flags.append(
+                dict(
+                    huddle_id=d + 1,
+                    client_id=c.id,
+                    value=value,
+                    reason="" if value == "green" else "Bench reason",
+                    previous_value=previous[c.id],
+                    previous_reason="",
+                    version=1,
+                    updated_at=began,
+                    updated_by_id=staff[0].id,
+                )
+            )
+            previous[c.id] = value
+        due = began + timedelta(hours=8)
+        actions.append(
+            dict(
+                unit_id=unit.id,
+                huddle_id=d + 1,
+                text="Bench action",
+                owner_id=random_.choice(staff).id,
+                due_kind="shift",
+                due_at=due,
+                done_at=due + timedelta(minutes=random_.randint(-120, 60)),
+                version=1,
+                created_by_id=staff[0].id,
+                created_at=began,
+            )
+        )
+    db.session.execute(insert(Huddle), huddles)
+    db.session.execute(insert(HuddleFlag), flags)
+    db.session.execute(insert(HuddleAction), actions)
+    counts.update(
+        meal_weeks=len(weeks),
+        planned_meals=len(meals),
+        shop_trips=len(trips),
+        huddles=len(huddles),
+        huddle_flags=len(flags),
+        huddle_actions=len(actions),
+    )
 
     outings, members, events, steps = [], [], [], []
     for i in range(2000):

@@ -16,23 +16,16 @@ from app.auth.models import User
 from app.clients.models import Client, ClientGoal
 from app.core import clock
 from app.extensions import db
+from app.huddles.models import FLAGS, SHIFTS, Huddle, HuddleFlag
 from app.lone_working.models import Outing, outing_clients
-from app.notes import mohost
+from app.notes import cue_progress, cues, mohost
 from app.notes.models import ACTIVITY_TYPES, SIGNED, Note, decode
 from app.reports.models import IssuedReport
-from app.reports.timeline import COOKING, Filters, _london_midnight
+from app.reports.timeline import COOKING, RISK_FLAGS, Filters, _london_midnight
 
 # Who may issue (sign) a report; any clinical role may produce (view) one.
 ISSUERS = ("ot", "lead")
 CLINICAL_READERS = ("ot", "assistant", "lead")
-NO_DATA_RISK = (
-    "Safety huddles and their risk flags are not recorded in Waypoint yet. "
-    "Take risk flags from the huddle records."
-)
-NO_DATA_COOKING = (
-    "Cooking support (cue) levels are not recorded in Waypoint yet. Cooking sessions "
-    "written as activity notes are counted under activities."
-)
 
 
 def _minutes(start, end) -> int:
@@ -52,9 +45,7 @@ def figures(client: Client, start: date, end: date, clinical: bool) -> dict:
         "period": f"{clock.format_date(start)} to {clock.format_date(end)}",
         "clinical": clinical,
         "risk_flags": None,
-        "risk_flags_note": NO_DATA_RISK,
         "cooking_trend": None,
-        "cooking_trend_note": NO_DATA_COOKING,
     }
     result["community"] = _community(client, since, until)
 
@@ -71,6 +62,7 @@ def figures(client: Client, start: date, end: date, clinical: bool) -> dict:
             selectinload(Note.goals),
             selectinload(Note.ratings),
             selectinload(Note.amendments),
+            selectinload(Note.cues),
             lazyload(Note.countersignatures),  # not part of the report: never read
             lazyload(Note.client),
         )
@@ -80,6 +72,8 @@ def figures(client: Client, start: date, end: date, clinical: bool) -> dict:
     if clinical:
         result["goals"] = _goals(client, notes)
         result["mohost"] = _mohost(notes)
+        result["cooking_trend"] = _cooking_trend(client, notes)
+        result["risk_flags"] = _risk_flags(client, since, until)
     return result
 
 
@@ -177,6 +171,82 @@ def _mohost(notes: list[Note]) -> dict | None:
             {"title": a.section.title, "first": a.total.text, "latest": b.total.text}
             for a, b in zip(first_totals, latest_totals, strict=True)
         ],
+    }
+
+
+def _cooking_trend(client: Client, notes: list[Note]) -> dict | None:
+    """Cooking sessions' cue levels in the period (as amended): how many, the first and latest
+    level of each skill rated, and the notes' own summary sentence (``cue_progress.summary``).
+    The unit's labels are read whether or not there are sessions: the same statements for a
+    quiet client as a busy one."""
+    labels = cue_progress.labels_for(client.unit_id)
+    history = [
+        cue_progress.CuePoint(
+            n.id, n.current_activity_at, COOKING, n.current("dish"), cues.clean(n.current_cues)
+        )
+        for n in notes
+        if n.current("activity_type") == COOKING and n.current_cues
+    ]
+    if not history:
+        return None
+    history.sort(key=lambda p: (p.at, p.note_id))
+
+    def level(point: cue_progress.CuePoint, key: str) -> str:
+        value = point.levels[key]
+        return f"{value} ({labels[value]}), {clock.format_date(point.at)}"
+
+    skills = []
+    for skill in cue_progress.rated_skills(history):
+        rated = [p for p in history if skill.key in p.levels]
+        skills.append(
+            {
+                "name": cues.full_name(skill),
+                "sessions": len(rated),
+                "first": level(rated[0], skill.key),
+                "latest": level(rated[-1], skill.key),
+                "first_level": rated[0].levels[skill.key],
+                "latest_level": rated[-1].levels[skill.key],
+            }
+        )
+    return {
+        "sessions": len(history),
+        "first_date": clock.format_date(history[0].at),
+        "latest_date": clock.format_date(history[-1].at),
+        "summary": cue_progress.summary(history, labels),
+        "skills": skills,
+    }
+
+
+def _risk_flags(client: Client, since, until) -> dict:
+    """Amber and red flags the client held in the unit's safety huddles in the period, oldest
+    first, each with its huddle's date and shift and the reason given."""
+    found = db.session.execute(
+        select(Huddle.started_at, Huddle.shift, HuddleFlag.value, HuddleFlag.previous_value)
+        .add_columns(HuddleFlag.reason)
+        .join(Huddle, Huddle.id == HuddleFlag.huddle_id)
+        .where(
+            HuddleFlag.client_id == client.id,
+            Huddle.unit_id == client.unit_id,
+            HuddleFlag.value.in_(RISK_FLAGS),
+            Huddle.started_at >= since,
+            Huddle.started_at < until,
+        )
+        .order_by(Huddle.started_at, HuddleFlag.id)
+    ).all()
+    rows = [
+        {
+            "date": clock.format_date(at),
+            "shift": SHIFTS.get(shift, shift),
+            "flag": FLAGS.get(value, value),
+            "raised": previous != value,  # raised or changed in this huddle, not carried over
+            "reason": reason,
+        }
+        for at, shift, value, previous, reason in found
+    ]
+    return {
+        "rows": rows,
+        "amber": sum(1 for r in rows if r["flag"] == FLAGS["amber"]),
+        "red": sum(1 for r in rows if r["flag"] == FLAGS["red"]),
     }
 
 

@@ -17,7 +17,7 @@ from app.core import clock
 from app.core.csvsafe import to_csv
 from app.core.htmx import render
 from app.extensions import db
-from app.notes import chart
+from app.notes import chart, cue_progress
 from app.reports import bp, report, stats, timeline
 from app.reports.forms import IssueForm, PeriodForm, StatisticsForm
 from app.reports.models import IssuedReport
@@ -286,7 +286,7 @@ def _statistics():
 def statistics():
     """The current unit's activity by week or month, charts with tables, each table as CSV."""
     form, result = _statistics()
-    charts = []
+    charts, cooking_charts, huddle_charts = [], [], []
     if result is not None:
         labels = [b.label for b in result.buckets]
         charts = [
@@ -300,6 +300,26 @@ def statistics():
                 [b.minutes for b in result.buckets],
                 "minutes",
             ),
+        ]
+        # Cue levels are ordinal: the median, plotted only for periods with a rated session.
+        rated = [b for b in result.buckets if b.median_cue_level is not None]
+        cooking_charts = [
+            chart.series_chart(
+                "cooking",
+                "Median overall cue level of cooking sessions",
+                [b.label for b in rated],
+                [b.median_cue_level for b in rated],
+                "(median cue level)",
+            )
+        ]
+        huddle_charts = [
+            chart.series_chart(
+                "huddles",
+                "Safety huddles held",
+                labels,
+                [b.huddles for b in result.buckets],
+                "huddles",
+            )
         ]
         _commit_audit(
             "statistics",
@@ -316,8 +336,10 @@ def statistics():
         form=form,
         result=result,
         charts=charts,
+        cooking_charts=cooking_charts,
+        huddle_charts=huddle_charts,
+        cue_labels=cue_progress.labels_for(g.unit.id),
         chart_size=chart.SIZE,
-        not_yet=stats.NOT_YET,
         unit=g.unit,
     )
 
@@ -325,7 +347,8 @@ def statistics():
 @bp.get("/statistics.csv")
 @roles_required("lead", "admin")
 def statistics_csv():
-    """One statistics table (``table``: periods, clients or staff) as CSV, formula-safe."""
+    """One statistics table (``table``: periods, cooking, huddles, clients or staff) as CSV,
+    formula-safe."""
     table = request.args.get("table", "periods")
     if table not in stats.TABLES:
         abort(404)

@@ -1,5 +1,6 @@
 """The unit's statistics by week or month: contacts, outings and minutes in the community,
-lone-working extensions, alerts and how fast they were acknowledged.
+lone-working extensions, alerts and how fast they were acknowledged, cooking sessions by overall
+cue level, safety huddles held and huddle actions closed on time.
 
 Contacts are signed activity notes (one per client per activity). Rows are fetched once per kind
 for the whole range and counted into periods here, the same way on SQLite and PostgreSQL.
@@ -17,12 +18,14 @@ from sqlalchemy import case, func, select
 from app.auth.models import User
 from app.clients.models import Client
 from app.extensions import db
+from app.huddles.models import Huddle, HuddleAction
 from app.lone_working.models import EscalationStep, Outing, OutingEvent, outing_clients
-from app.notes.models import SIGNED, Note
-from app.reports.timeline import _london_midnight
+from app.notes import cues
+from app.notes.models import SIGNED, Note, NoteAmendment, NoteCue
+from app.notes.models import decode as decode_field
+from app.reports.timeline import COOKING, _london_midnight
 
 PERIODS = {"month": "Month", "week": "Week"}
-NOT_YET = "Not yet recorded: Waypoint does not record this yet."
 
 
 @dataclass
@@ -36,6 +39,26 @@ class Bucket:
     alerts: int = 0
     acknowledged: int = 0
     responses: list[float] = field(default_factory=list)
+    cue_levels: list[int] = field(default_factory=lambda: [0] * len(cues.LEVELS))
+    cooking_unrated: int = 0
+    huddles: int = 0
+    actions_due: int = 0
+    actions_on_time: int = 0
+
+    @property
+    def cooking_rated(self) -> int:
+        return sum(self.cue_levels)
+
+    @property
+    def median_cue_level(self) -> float | None:
+        """The middle overall cue level of the period's rated cooking sessions."""
+        levels = [level for level, n in enumerate(self.cue_levels) for _ in range(n)]
+        return median(levels) if levels else None
+
+    @property
+    def median_cue_text(self) -> str:
+        level = self.median_cue_level
+        return "" if level is None else f"{level:g}"
 
     @property
     def median_response(self) -> str:
@@ -86,6 +109,10 @@ class Statistics:
             "alerts": sum(b.alerts for b in self.buckets),
             "acknowledged": sum(b.acknowledged for b in self.buckets),
             "median_response": f"{median(responses):.0f}" if responses else "",
+            "cooking": sum(b.cooking_rated + b.cooking_unrated for b in self.buckets),
+            "huddles": sum(b.huddles for b in self.buckets),
+            "actions_due": sum(b.actions_due for b in self.buckets),
+            "actions_on_time": sum(b.actions_on_time for b in self.buckets),
         }
 
 
@@ -185,6 +212,9 @@ def unit_statistics(unit_id: int, period: str, start: date, end: date) -> Statis
             b.acknowledged += 1
             b.responses.append((acknowledged_at - fired_at).total_seconds() / 60)
 
+    _cooking(unit_id, since, until, bucket)
+    _huddles(unit_id, since, until, bucket)
+
     clients = db.session.execute(
         select(Client.id, Client.initials).where(Client.id.in_(list(per_client) or [0]))
     ).all()
@@ -206,6 +236,60 @@ def unit_statistics(unit_id: int, period: str, start: date, end: date) -> Statis
         key=lambda r: (r["label"], r["id"]),
     )
     return Statistics(period, start, end, list(buckets.values()), client_rows, staff_rows)
+
+
+def _cooking(unit_id: int, since: datetime, until: datetime, bucket) -> None:
+    """Signed cooking sessions by their overall cue level as it reads now (a signed amendment
+    to the cue section wins): two statements for the whole range."""
+    in_unit = (
+        Note.client_id.in_(select(Client.id).where(Client.unit_id == unit_id)),
+        Note.status == SIGNED,
+        Note.activity_type == COOKING,
+        Note.activity_at >= since,
+        Note.activity_at < until,
+    )
+    overall = {}
+    for note_id, at, level in db.session.execute(
+        select(Note.id, Note.activity_at, NoteCue.level)
+        .outerjoin(NoteCue, (NoteCue.note_id == Note.id) & (NoteCue.skill_key == cues.OVERALL.key))
+        .where(*in_unit)
+    ):
+        overall[note_id] = [at, level]
+    for note_id, text in db.session.execute(
+        select(NoteAmendment.note_id, NoteAmendment.new_text)
+        .join(Note, Note.id == NoteAmendment.note_id)
+        .where(NoteAmendment.field == "cues", *in_unit)
+        .order_by(NoteAmendment.signed_at, NoteAmendment.id)
+    ):
+        overall[note_id][1] = decode_field("cues", text).get(cues.OVERALL.key)
+    for at, level in overall.values():
+        b = bucket(at)
+        if level is None:
+            b.cooking_unrated += 1
+        else:
+            b.cue_levels[level] += 1
+
+
+def _huddles(unit_id: int, since: datetime, until: datetime, bucket) -> None:
+    """Huddles held (by their start) and huddle actions due in each period, with how many were
+    marked done at or before the time they were due."""
+    for (at,) in db.session.execute(
+        select(Huddle.started_at).where(
+            Huddle.unit_id == unit_id, Huddle.started_at >= since, Huddle.started_at < until
+        )
+    ):
+        bucket(at).huddles += 1
+    for due_at, done_at in db.session.execute(
+        select(HuddleAction.due_at, HuddleAction.done_at).where(
+            HuddleAction.unit_id == unit_id,
+            HuddleAction.due_at >= since,
+            HuddleAction.due_at < until,
+        )
+    ):
+        b = bucket(due_at)
+        b.actions_due += 1
+        if done_at is not None and done_at <= due_at:
+            b.actions_on_time += 1
 
 
 _CLIENT_KEYS = ("contacts", "outings", "minutes")
@@ -239,6 +323,21 @@ TABLES = {
             ]
             for b in s.buckets
         ],
+    ),
+    "cooking": (
+        [
+            "period",
+            *(f"overall cue level {level}" for level in cues.LEVELS),
+            "no overall level",
+            "median overall cue level",
+        ],
+        lambda s: [
+            [b.label, *b.cue_levels, b.cooking_unrated, b.median_cue_text] for b in s.buckets
+        ],
+    ),
+    "huddles": (
+        ["period", "huddles held", "actions due", "actions closed on time"],
+        lambda s: [[b.label, b.huddles, b.actions_due, b.actions_on_time] for b in s.buckets],
     ),
     "clients": (
         ["client (initials)", "contacts", "outings", "minutes in the community"],

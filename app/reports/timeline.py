@@ -6,8 +6,9 @@ id, a title that never names the client, a link) newest first, after a keyset cu
 by OFFSET: a record added while someone reads the timeline cannot shift the next page (no gaps,
 no repeats), and each page costs one query per source whatever the client's history holds.
 
-Adding a kind (meal plans, huddle flags when those features land) is one source function and
-one line in ``SOURCES``.
+Adding a kind is one source function and one line in ``SOURCES``. Reports is the one area that
+reads across features: meal plans and shop trips (app/meals), cue levels (app/notes) and huddle
+risk flags (app/huddles) are read here, never written.
 """
 
 import heapq
@@ -22,8 +23,12 @@ from app.clients.models import Client
 from app.core import clock
 from app.core.forms import is_ascii_digits, parse_id
 from app.extensions import db
+from app.huddles.models import FLAGS, Huddle, HuddleFlag
 from app.lone_working.models import Outing, outing_clients
-from app.notes.models import ACTIVITY_TYPES, SIGNED, Note, NoteRating
+from app.meals.models import MealWeek, PlannedMeal, ShopTrip
+from app.notes import cues
+from app.notes.models import ACTIVITY_TYPES, SIGNED, Note, NoteAmendment, NoteCue, NoteRating
+from app.notes.models import decode as decode_field
 
 PAGE_SIZE = 25
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -36,8 +41,14 @@ KINDS: dict[str, str] = {
     "note": "Activity notes",
     "cooking": "Cooking sessions",
     "mohost": "MOHOST ratings",
+    "meal_plan": "Meal plans",
+    "shop_trip": "Shop trips",
+    "huddle_flag": "Huddle risk flags",
 }
-CLINICAL_KINDS = frozenset({"note", "cooking", "mohost"})
+# Clinical kinds: a shop trip carries the cue level needed and a huddle flag its reason. A meal
+# plan row holds no clinical text, but its page is for clinical staff only (administrators may
+# not open it), so administrators are not offered it either.
+CLINICAL_KINDS = frozenset({"note", "cooking", "mohost", "meal_plan", "shop_trip", "huddle_flag"})
 
 
 @dataclass(frozen=True)
@@ -167,8 +178,27 @@ def outings(client: Client, filters: Filters, cursor: Cursor | None, limit: int)
 def _notes(client: Client, filters: Filters, cursor, limit: int, kind: str) -> list[Row]:
     at = Note.activity_at
     is_cooking = Note.activity_type == COOKING
+    columns = [Note.id, at, Note.activity_type, Note.duration_minutes, Note.place]
+    if kind == "cooking":
+        # The overall cue level as signed and the latest signed amendment to the cue section
+        # (which wins), in the same statement: the page costs one query whatever it holds.
+        signed_level = (
+            select(NoteCue.level)
+            .where(NoteCue.note_id == Note.id, NoteCue.skill_key == cues.OVERALL.key)
+            .correlate(Note)
+            .scalar_subquery()
+        )
+        amended = (
+            select(NoteAmendment.new_text)
+            .where(NoteAmendment.note_id == Note.id, NoteAmendment.field == "cues")
+            .order_by(NoteAmendment.signed_at.desc(), NoteAmendment.id.desc())
+            .limit(1)
+            .correlate(Note)
+            .scalar_subquery()
+        )
+        columns += [signed_level, amended]
     query = (
-        select(Note.id, at, Note.activity_type, Note.duration_minutes, Note.place)
+        select(*columns)
         .where(
             Note.client_id == client.id,
             Note.status == SIGNED,
@@ -181,10 +211,21 @@ def _notes(client: Client, filters: Filters, cursor, limit: int, kind: str) -> l
         .limit(limit)
     )
     rows = []
-    for note_id, when, activity_type, minutes, place in db.session.execute(query):
+    for note_id, when, activity_type, minutes, place, *cue in db.session.execute(query):
         label = ACTIVITY_TYPES.get(activity_type, "Activity")
         title = "Cooking session" if kind == "cooking" else f"Activity note: {label}"
-        detail = ", ".join(p for p in (place, f"{minutes} minutes" if minutes else "") if p)
+        parts = [place, f"{minutes} minutes" if minutes else ""]
+        if kind == "cooking":
+            signed, amended_text = cue
+            level = (
+                decode_field("cues", amended_text).get(cues.OVERALL.key)
+                if amended_text is not None
+                else signed
+            )
+            parts.append(
+                "overall cue level not rated" if level is None else f"overall cue level {level}"
+            )
+        detail = ", ".join(p for p in parts if p)
         rows.append(Row(kind, when, note_id, title, detail, "notes.show", (("note_id", note_id),)))
     return rows
 
@@ -231,13 +272,142 @@ def mohost_ratings(client: Client, filters: Filters, cursor: Cursor | None, limi
     ]
 
 
-# One source per kind. Meal plans and huddle flags: add "meal_plan" / "huddle_flag" to KINDS
-# and a source function here when app/meals and app/huddles exist.
+def meal_plans(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:
+    """Weeks with at least one meal planned. A week sits at the moment its plan was first
+    saved (``created_at``), not at its Monday: that is when the planning happened (often the
+    week before), it is a real timestamp column the keyset can use, and a plan made late in
+    the week does not appear to predate the sessions that led to it."""
+    at = MealWeek.created_at
+    meals = (
+        select(func.count(PlannedMeal.id))
+        .where(PlannedMeal.week_id == MealWeek.id)
+        .correlate(MealWeek)
+        .scalar_subquery()
+    )
+    query = (
+        select(MealWeek.id, at, MealWeek.week_start, MealWeek.budget_pence, meals)
+        .where(
+            MealWeek.client_id == client.id,
+            meals > 0,
+            _in_range(at, filters),
+            _before(at, MealWeek.id, "meal_plan", cursor),
+        )
+        .order_by(at.desc(), MealWeek.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for week_id, when, week_start, budget, count in db.session.execute(query):
+        detail = f"{count} meal{'s' if count != 1 else ''} planned"
+        if budget is not None:
+            detail += f", budget {_pounds(budget)}"
+        rows.append(
+            Row(
+                "meal_plan",
+                when,
+                week_id,
+                f"Meal plan for the week of {clock.format_date(week_start)}",
+                detail,
+                "meals.week",
+                (("client_id", client.id), ("week", week_start.isoformat())),
+            )
+        )
+    return rows
+
+
+def shop_trips(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:
+    """Shop trips recorded against the client's meal weeks, with the spend and cue level."""
+    at = ShopTrip.trip_at
+    query = (
+        select(ShopTrip.id, at, ShopTrip.shop, ShopTrip.spent_pence, ShopTrip.cue_level)
+        .add_columns(MealWeek.week_start)
+        .join(MealWeek, MealWeek.id == ShopTrip.week_id)
+        .where(
+            MealWeek.client_id == client.id,
+            _in_range(at, filters),
+            _before(at, ShopTrip.id, "shop_trip", cursor),
+        )
+        .order_by(at.desc(), ShopTrip.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for trip_id, when, shop, spent, level, week_start in db.session.execute(query):
+        detail = f"Spent {_pounds(spent)}"
+        if level is not None:
+            detail += f", cue level {level}"
+        rows.append(
+            Row(
+                "shop_trip",
+                when,
+                trip_id,
+                f"Shop trip to {shop}",
+                detail,
+                "meals.week",
+                (("client_id", client.id), ("week", week_start.isoformat())),
+            )
+        )
+    return rows
+
+
+# Flags the timeline shows: every amber or red flag (the risk in each huddle that held it), and
+# a step back down to green from one (so the timeline shows when a risk was stood down).
+RISK_FLAGS = ("amber", "red")
+
+
+def huddle_flags(client: Client, filters: Filters, cursor: Cursor | None, limit: int) -> list[Row]:
+    """The client's amber/red flags in safety huddles and each change back to green, at the
+    huddle's start (the moment the team discussed it); the reason is the detail."""
+    at = Huddle.started_at
+    query = (
+        select(HuddleFlag.id, at, HuddleFlag.value, HuddleFlag.previous_value, HuddleFlag.reason)
+        .add_columns(Huddle.id, Huddle.shift)
+        .join(Huddle, Huddle.id == HuddleFlag.huddle_id)
+        .where(
+            HuddleFlag.client_id == client.id,
+            Huddle.unit_id == client.unit_id,
+            or_(
+                HuddleFlag.value.in_(RISK_FLAGS),
+                HuddleFlag.previous_value.in_(RISK_FLAGS),
+            ),
+            _in_range(at, filters),
+            _before(at, HuddleFlag.id, "huddle_flag", cursor),
+        )
+        .order_by(at.desc(), HuddleFlag.id.desc())
+        .limit(limit)
+    )
+    rows = []
+    for flag_id, when, value, previous, reason, huddle_id, _shift in db.session.execute(query):
+        label = FLAGS.get(value, value)
+        if previous and previous != value:
+            title = f"Huddle flag changed: {FLAGS.get(previous, previous)} to {label}"
+        else:
+            title = f"Huddle flag: {label}"
+        rows.append(
+            Row(
+                "huddle_flag",
+                when,
+                flag_id,
+                title,
+                reason or "No reason recorded",
+                "huddles.show",
+                (("huddle_id", huddle_id),),
+            )
+        )
+    return rows
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence // 100}.{pence % 100:02d}"
+
+
+# One source per kind.
 SOURCES: dict[str, Source] = {
     "outing": outings,
     "note": notes,
     "cooking": cooking,
     "mohost": mohost_ratings,
+    "meal_plan": meal_plans,
+    "shop_trip": shop_trips,
+    "huddle_flag": huddle_flags,
 }
 
 

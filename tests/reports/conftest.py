@@ -126,3 +126,139 @@ def add_goal(app):
             return goal.id
 
     return make
+
+
+@pytest.fixture
+def add_cues(app):
+    """``add_cues(note_id, {"overall": 3, "knife": 2})``: the note's task cue levels."""
+    from app.notes.models import NoteCue
+
+    def make(note_id: int, levels: dict[str, int]) -> None:
+        with app.app_context():
+            for key, level in levels.items():
+                db.session.add(NoteCue(note_id=note_id, skill_key=key, level=level))
+            db.session.commit()
+
+    return make
+
+
+@pytest.fixture
+def add_meal_week(app):
+    """``add_meal_week(client, week_start, created_at, dishes=["Pasta"], budget_pence=None,
+    trips=[(trip_at, shop, spent_pence, cue_level)], by=user)`` -> (week id, [trip ids])."""
+    from app.meals.models import MealWeek, PlannedMeal, ShopTrip
+
+    def make(
+        client, week_start, created_at, dishes=("Pasta bake",), budget_pence=None, trips=(), by=None
+    ):
+        with app.app_context():
+            week = MealWeek(
+                client_id=client.id,
+                week_start=week_start,
+                budget_pence=budget_pence,
+                created_at=created_at,
+                updated_at=created_at,
+            )
+            week.meals = [
+                PlannedMeal(day=i % 7, meal="dinner", dish=d) for i, d in enumerate(dishes)
+            ]
+            db.session.add(week)
+            db.session.flush()
+            trip_ids = []
+            for trip_at, shop, spent, level in trips:
+                trip = ShopTrip(
+                    week_id=week.id,
+                    trip_at=trip_at,
+                    shop=shop,
+                    spent_pence=spent,
+                    cue_level=level,
+                    created_by_id=by.id,
+                    created_at=trip_at,
+                )
+                db.session.add(trip)
+                db.session.flush()
+                trip_ids.append(trip.id)
+            db.session.commit()
+            return week.id, trip_ids
+
+    return make
+
+
+@pytest.fixture
+def add_huddle(app):
+    """``add_huddle(lead, started_at, shift="early", flags={client: ("red", "Reason", prev)},
+    actions=[(due_at, done_at or None)], closed=True)`` -> (huddle id, {client id: flag id})."""
+    from app.core import clock
+    from app.huddles.models import Huddle, HuddleAction, HuddleFlag
+
+    def make(lead, started_at, shift="early", flags=None, actions=(), closed=True):
+        with app.app_context():
+            huddle = Huddle(
+                unit_id=lead.home_unit_id,
+                shift=shift,
+                shift_date=clock.to_london(started_at).date(),
+                started_at=started_at,
+                started_by_id=lead.id,
+                closed_at=started_at + timedelta(minutes=15) if closed else None,
+                closed_by_id=lead.id if closed else None,
+            )
+            db.session.add(huddle)
+            db.session.flush()
+            flag_ids = {}
+            for client, (value, reason, previous) in (flags or {}).items():
+                flag = HuddleFlag(
+                    huddle_id=huddle.id,
+                    client_id=client.id,
+                    value=value,
+                    reason=reason,
+                    previous_value=previous,
+                    updated_at=started_at,
+                    updated_by_id=lead.id,
+                )
+                db.session.add(flag)
+                db.session.flush()
+                flag_ids[client.id] = flag.id
+            for due_at, done_at in actions:
+                db.session.add(
+                    HuddleAction(
+                        unit_id=huddle.unit_id,
+                        huddle_id=huddle.id,
+                        text="Check the kitchen rota",
+                        owner_id=lead.id,
+                        due_kind="time",
+                        due_at=due_at,
+                        done_at=done_at,
+                        done_by_id=lead.id if done_at else None,
+                        created_by_id=lead.id,
+                        created_at=started_at,
+                    )
+                )
+            db.session.commit()
+            return huddle.id, flag_ids
+
+    return make
+
+
+@pytest.fixture
+def amend_cues(app):
+    """``amend_cues(note_id, author, {"overall": 1})``: a signed amendment to the cue section."""
+    from app.notes import cues
+    from app.notes.models import NoteAmendment
+
+    def make(note_id: int, author, levels: dict[str, int]) -> None:
+        with app.app_context():
+            db.session.add(
+                NoteAmendment(
+                    note_id=note_id,
+                    field="cues",
+                    old_text="",
+                    new_text=cues.encode(levels),
+                    reason="Wrong level ticked",
+                    author_id=author.id,
+                    author_name=author.name,
+                    author_role_label=author.role_label,
+                )
+            )
+            db.session.commit()
+
+    return make

@@ -85,8 +85,10 @@ def test_the_report_figures_equal_the_hand_counted_ones(now, fixture_data, brows
     assert mohost[-1] == ["All sections", "8 (4 of 24 items rated)", "16 (5 of 24 items rated)"]
 
     cooking = section(page, "report-cooking").get_text(" ", strip=True)
-    assert "No data." in cooking and "(activity notes of type cooking): 1" in cooking
-    assert "No data." in section(page, "report-risk").get_text()
+    assert "(activity notes of type cooking): 1" in cooking
+    assert "No cue levels recorded for cooking sessions in this period." in cooking
+    risk = section(page, "report-risk").get_text(" ", strip=True)
+    assert "No amber or red flags in safety huddles in this period." in risk
 
 
 def test_the_pdf_renders_with_the_clients_initials_and_the_range(now, fixture_data, browser_for):
@@ -260,3 +262,129 @@ def test_issuing_without_a_formulation_keeps_what_was_typed(now, fixture_data, b
     page = soup(response)
     assert "Enter the OT formulation" in page.find(class_="nhsuk-error-summary").get_text()
     assert page.find("textarea", id="recommendations").get_text() == "Keep these words."
+
+
+@pytest.fixture
+def cooking_and_flags(make_user, make_client, add_note, add_cues, add_huddle, app):
+    """Cue levels and huddle flags, hand-counted in the tests below."""
+    from app.notes import cues
+    from app.notes.models import NoteAmendment
+
+    ot = make_user("ot", name="Olive Therapist")
+    lead = make_user("lead")
+    client, other = make_client("AB"), make_client("CD")
+    before = add_note(ot, client, SEPT - timedelta(days=15), "cooking")
+    add_cues(before, {"overall": 5})  # before the period
+    add_cues(add_note(ot, client, SEPT, "cooking"), {"overall": 4, "knife": 3})
+    add_cues(
+        add_note(ot, client, SEPT + timedelta(days=14), "cooking"), {"overall": 3, "hob_oven": 2}
+    )
+    amended = add_note(ot, client, SEPT + timedelta(days=28), "cooking")
+    add_cues(amended, {"overall": 2, "knife": 1})
+    with app.app_context():  # a signed amendment: overall 2 was a slip for 1
+        db.session.add(
+            NoteAmendment(
+                note_id=amended,
+                field="cues",
+                old_text=cues.encode({"overall": 2, "knife": 1}),
+                new_text=cues.encode({"overall": 1, "knife": 1}),
+                reason="Wrong level ticked",
+                author_id=ot.id,
+                author_name=ot.name,
+                author_role_label=ot.role_label,
+            )
+        )
+        db.session.commit()
+    add_cues(
+        add_note(ot, client, SEPT + timedelta(days=35), "shopping"), {"overall": 0}
+    )  # not cooking
+    add_note(ot, client, SEPT + timedelta(days=40), "cooking")  # no cue levels
+
+    day = timedelta(days=1)
+    add_huddle(lead, SEPT - 11 * day, flags={client: ("red", "Before the period", None)})
+    add_huddle(lead, SEPT + 5 * day, flags={client: ("amber", "Left the hob on", "green")})
+    add_huddle(lead, SEPT + 6 * day, flags={client: ("amber", "Left the hob on", "amber")})
+    add_huddle(
+        lead,
+        SEPT + 21 * day,
+        flags={client: ("red", "Knife incident", "amber"), other: ("red", "Not ours", None)},
+    )
+    add_huddle(lead, SEPT + 22 * day, flags={client: ("green", "", "red")})
+    return ot, client
+
+
+def test_the_cooking_trend_and_risk_flags_equal_the_hand_counted_ones(
+    app, now, cooking_and_flags, browser_for
+):
+    ot, client = cooking_and_flags
+    web = browser_for(ot)
+    page = soup(web.get(f"/reports/clients/{client.id}/report?{PERIOD}"))
+    cooking = section(page, "report-cooking")
+    text = cooking.get_text(" ", strip=True)
+    assert "(activity notes of type cooking): 4" in text
+    assert "3 cooking sessions with cue levels, 10 September 2026 to 8 October 2026" in text
+    assert "Overall: level 1 (indirect verbal guidance) in 1 of the last 3 sessions." in text
+    assert rows(cooking.find("table")) == [
+        ["Skill", "First", "Latest", "Sessions"],
+        [
+            "Overall",
+            "4 (Physical assistance), 10 September 2026",
+            "1 (Indirect verbal guidance), 8 October 2026",
+            "3",
+        ],
+        [
+            "Safe use of knife",
+            "3 (Direct verbal instruction), 10 September 2026",
+            "1 (Indirect verbal guidance), 8 October 2026",
+            "2",
+        ],
+        [
+            "Safe use of hob/oven",
+            "2 (Gestural guidance), 24 September 2026",
+            "2 (Gestural guidance), 24 September 2026",
+            "1",
+        ],
+    ]
+    risk = section(page, "report-risk")
+    assert "Amber or red in 3 safety huddles: 1 red, 2 amber." in risk.get_text(" ", strip=True)
+    assert rows(risk.find("table"))[1:] == [
+        ["15 September 2026 (Early)", "Amber (raised)", "Left the hob on"],
+        ["16 September 2026 (Early)", "Amber", "Left the hob on"],
+        ["1 October 2026 (Early)", "Red (raised)", "Knife incident"],
+    ]
+    assert "Not ours" not in risk.get_text() and "Before the period" not in risk.get_text()
+
+    # Issued: the same figures are saved with the version and shown from there.
+    location = issue(web, client).headers["Location"]
+    with app.app_context():
+        saved = db.session.scalars(select(IssuedReport)).one().figures
+    assert saved["cooking_trend"]["sessions"] == 3
+    assert [
+        (s["name"], s["first_level"], s["latest_level"]) for s in saved["cooking_trend"]["skills"]
+    ] == [
+        ("Overall", 4, 1),
+        ("Safe use of knife", 3, 1),
+        ("Safe use of hob/oven", 2, 2),
+    ]
+    assert [(r["date"], r["flag"], r["reason"]) for r in saved["risk_flags"]["rows"]] == [
+        ("15 September 2026", "Amber", "Left the hob on"),
+        ("16 September 2026", "Amber", "Left the hob on"),
+        ("1 October 2026", "Red", "Knife incident"),
+    ]
+    version = soup(web.get(location))
+    assert rows(section(version, "report-risk").find("table"))[3][2] == "Knife incident"
+    assert rows(section(version, "report-cooking").find("table"))[1][0] == "Overall"
+
+
+def test_an_administrator_sees_no_cue_levels_or_flag_reasons(
+    now, cooking_and_flags, make_user, browser_for
+):
+    _, client = cooking_and_flags
+    admin = browser_for(make_user("admin"))
+    text = soup(admin.get(f"/reports/clients/{client.id}/report?{PERIOD}")).get_text(
+        " ", strip=True
+    )
+    assert "(activity notes of type cooking): 4" in text
+    for clinical in ("Knife incident", "Left the hob on", "Physical assistance", "Overall:"):
+        assert clinical not in text
+    assert "Cue levels are clinical records and are not shown to administrators." in text

@@ -72,17 +72,96 @@ def test_weekly_figures_start_on_monday(now, unit_history, make_user, browser_fo
     ]
 
 
-def test_charts_are_svg_with_a_description_and_placeholders_say_not_yet_recorded(
-    now, unit_history, make_user, browser_for
-):
+def test_charts_are_svg_with_a_description(now, unit_history, make_user, browser_for):
     page = soup(browser_for(make_user("lead")).get(f"/reports/statistics?{RANGE}"))
     contacts = page.find(id="stats-chart-contacts").find("svg")
     assert contacts["role"] == "img"
     assert "Oct 2026" in contacts.find("desc").get_text()
     assert len(contacts.find_all("circle")) == 2
     assert page.find(id="stats-chart-minutes")
-    assert "Not yet recorded" in page.find(id="stats-cooking").get_text()
-    assert "Not yet recorded" in page.find(id="stats-huddles").get_text()
+    assert "Not yet recorded" not in page.get_text()
+
+
+@pytest.fixture
+def cooking_and_huddles(
+    make_unit, make_user, make_client, add_note, add_cues, amend_cues, add_huddle
+):
+    """Cooking sessions with overall cue levels and huddles with actions, hand-counted below."""
+    ot, lead = make_user("ot"), make_user("lead")
+    ab = make_client("AB")
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    add_cues(add_note(ot, ab, OCT, "cooking"), {"overall": 2, "knife": 5})
+    add_cues(add_note(ot, ab, OCT + day, "cooking"), {"overall": 4})
+    amended = add_note(ot, ab, OCT + 8 * day, "cooking")
+    add_cues(amended, {"overall": 4})
+    amend_cues(amended, ot, {"overall": 3})  # the level now reads 3
+    add_note(ot, ab, OCT + 9 * day, "cooking")  # no cue section: counted as no overall level
+    add_cues(add_note(ot, ab, NOV, "cooking"), {"overall": 0})
+    add_cues(add_note(ot, ab, NOV + day, "shopping"), {"overall": 5})  # not cooking
+    add_cues(add_note(ot, ab, OCT - 20 * day, "cooking"), {"overall": 5})  # before the range
+    # Huddles: actions counted in the period they fall due, on time if done by then.
+    add_huddle(
+        lead,
+        OCT - 2 * hour,
+        actions=[(OCT + 4 * hour, OCT + 3 * hour), (OCT + day, OCT + day + hour)],
+    )
+    add_huddle(lead, OCT + 4 * hour, shift="late", actions=[(NOV, None)])
+    add_huddle(lead, NOV, actions=[(NOV + day, NOV + day)])
+    add_huddle(lead, OCT - 10 * day)  # before the range
+    elsewhere = make_unit("Orchard Lodge", "Orchard")
+    stranger = make_user("lead", home_unit=elsewhere)
+    ef = make_client("EF", home_unit=elsewhere)
+    add_cues(add_note(stranger, ef, OCT, "cooking"), {"overall": 5})
+    add_huddle(stranger, OCT, actions=[(OCT + hour, OCT)])
+    return lead
+
+
+def test_cooking_sessions_by_support_level_and_huddles_equal_the_hand_counted_ones(
+    now, cooking_and_huddles, browser_for
+):
+    web = browser_for(cooking_and_huddles)
+    page = soup(web.get(f"/reports/statistics?period=month&{RANGE}"))
+    # Levels 0-5, no overall level, median. October: 2, 4 and 3 (amended from 4), one unrated.
+    assert table_rows(page, "stats-cooking") == [
+        ["Oct 2026", "0", "0", "1", "1", "1", "0", "1", "3"],
+        ["Nov 2026", "1", "0", "0", "0", "0", "0", "0", "0"],
+    ]
+    assert "5 cooking sessions in this period" in page.get_text(" ", strip=True)
+    assert table_rows(page, "stats-huddles") == [
+        ["Oct 2026", "2", "2", "1"],
+        ["Nov 2026", "1", "2", "1"],
+    ]
+    assert "3 huddles held; 2 of 4 huddle actions" in page.get_text(" ", strip=True)
+    cooking = page.find(id="stats-chart-cooking").find("svg")
+    assert cooking["role"] == "img" and len(cooking.find_all("circle")) == 2
+    assert "highest Oct 2026: 3 (median cue level)" in cooking.find("desc").get_text()
+    huddles = page.find(id="stats-chart-huddles").find("svg")
+    assert [c.get_text() for c in huddles.find_all("title")][1:] == [
+        "Oct 2026: 2 huddles",
+        "Nov 2026: 1 huddles",
+    ]
+    weekly = soup(web.get("/reports/statistics?period=week&start=2026-10-05&end=2026-10-18"))
+    assert table_rows(weekly, "stats-cooking")[1] == [
+        "w/c 12 Oct 2026",
+        "0",
+        "0",
+        "0",
+        "1",
+        "0",
+        "0",
+        "1",
+        "3",
+    ]
+
+    cooking_csv = read_csv(web.get(f"/reports/statistics.csv?table=cooking&period=month&{RANGE}"))
+    assert cooking_csv[0][:2] == ["period", "overall cue level 0"]
+    assert cooking_csv[1] == ["Oct 2026", "0", "0", "1", "1", "1", "0", "1", "3"]
+    huddle_csv = read_csv(web.get(f"/reports/statistics.csv?table=huddles&period=month&{RANGE}"))
+    assert huddle_csv == [
+        ["period", "huddles held", "actions due", "actions closed on time"],
+        ["Oct 2026", "2", "2", "1"],
+        ["Nov 2026", "1", "2", "1"],
+    ]
 
 
 def read_csv(response) -> list[list[str]]:
@@ -100,7 +179,9 @@ def test_each_table_downloads_as_csv_and_no_cell_is_a_formula(
     assert ['\'=HYPERLINK("http://evil")', "1", "1"] in staff
     clients = read_csv(web.get(f"/reports/statistics.csv?table=clients&{RANGE}"))
     assert clients[1] == ["AB", "2", "2", "165"]
-    for table in (periods, staff, clients):
+    cooking = read_csv(web.get(f"/reports/statistics.csv?table=cooking&{RANGE}"))
+    huddles = read_csv(web.get(f"/reports/statistics.csv?table=huddles&{RANGE}"))
+    for table in (periods, staff, clients, cooking, huddles):
         assert not any(
             cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in table for cell in row
         )
