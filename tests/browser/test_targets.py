@@ -54,8 +54,9 @@ MEASURE = """() => {
 
 
 def _kind(path: str) -> str:
-    """One visit per page kind: ids become N, so /clients/3 and /clients/4 are one kind."""
-    return re.sub(r"/\d+", "/N", path)
+    """One visit per page kind: ids and dates become N, so /clients/3 and /clients/4 are one kind,
+    and so are a meal plan's weeks (each links to the week before and after, without end)."""
+    return re.sub(r"/\d[\d-]*", "/N", path)
 
 
 def _links(page) -> list[str]:
