@@ -230,4 +230,5 @@ def frozen_clock():
         def advance(self, **delta):
             self.value = self.value + timedelta(**delta)
 
-    return Frozen()
+    yield Frozen()
+    clock.set_clock(None)  # a test that fails half-way must not leave later tests in its time
