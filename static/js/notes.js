@@ -305,7 +305,12 @@ function start() {
     else announce("");
   });
   document.body.addEventListener("htmx:afterRequest", (event) => {
-    if (isNoteSubmit(event)) submitting = false;
+    if (isNoteSubmit(event)) {
+      // Saved or signed: the browser is on its way to the note, and an autosave whose delay ran
+      // out meanwhile would only be refused (the note is signed). Stay "submitting" till we go.
+      // (htmx leaves ``successful`` unset on a redirect: the header is what tells.)
+      submitting = Boolean(event.detail.xhr?.getResponseHeader("HX-Redirect"));
+    }
     const current = noteForm();
     if (!current) return;
     if (isAutosave(event) && event.detail.successful) {

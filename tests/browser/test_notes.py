@@ -240,6 +240,40 @@ def test_a_sign_whose_answer_is_lost_can_be_retried_without_a_second_note(
     assert_clean(page)
 
 
+def test_no_autosave_races_the_page_a_signed_note_goes_to(
+    new_page, demo, app, log_in, assert_clean
+):
+    """Text typed just before "Sign note" starts an autosave timer (2 s). If the note's page is
+    slow to come, that timer used to fire on the way there and the server refused it (409: the
+    note is signed): a red error in the console of a note that was fine (seen in CI, stop 17)."""
+    # The service worker would answer the navigation itself, out of the route's sight.
+    page = new_page(service_workers="block")
+    log_in(page, OT)
+    open_new_note(page, app, UNRATED)
+    fill_the_essentials(page)
+    autosaves = []
+    page.on(
+        "request",
+        lambda r: autosaves.append(r.url) if r.url.endswith("/notes/autosave") else None,
+    )
+
+    def slow_note_page(route):
+        if route.request.method == "GET" and route.request.is_navigation_request():
+            page.wait_for_timeout(3000)  # longer than the autosave's 2 s delay
+        route.fallback()
+
+    page.route(re.compile(r"/notes/\d+$"), slow_note_page)
+    page.wait_for_timeout(2500)  # the essentials' own autosave is done before the last typing
+    sent_before = len(autosaves)
+    page.get_by_label("Next steps").fill("Go again next week.")
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert autosaves[sent_before:] == []
+    assert len(notes_of(app, UNRATED)) == 1
+    assert_clean(page)
+
+
 def test_mohost_ratings_are_one_tap_each_with_live_totals_and_big_targets(
     page, demo, app, log_in, axe, assert_clean, screenshot
 ):
