@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, raiseload, selectinload
 
 from app.audit.services import record
 from app.auth.models import User
@@ -443,6 +444,12 @@ def client_notes(client: Client, viewer: User, page: int, per_page: int) -> tupl
     return list(rows[:per_page]), len(rows) > per_page
 
 
+# A list of notes shows each one's client and its facts as amended: the client comes with the
+# join, the amendments in one more statement, and the goals, ratings, cues and countersignatures
+# a note otherwise loads with it are not loaded at all (touching one is an error, not a slow page).
+_LIST_ONLY = (contains_eager(Note.client), selectinload(Note.amendments), raiseload("*"))
+
+
 def drafts_for(user: User) -> list[Note]:
     """This person's unsigned drafts, most recently touched first, in units they work in."""
     units = [u.id for u in user.accessible_units()]
@@ -452,6 +459,7 @@ def drafts_for(user: User) -> list[Note]:
             .join(Client, Client.id == Note.client_id)
             .where(Note.author_id == user.id, Note.status == DRAFT, Client.unit_id.in_(units))
             .order_by(Note.updated_at.desc(), Note.id.desc())
+            .options(*_LIST_ONLY)
         )
     )
 
@@ -465,6 +473,7 @@ def recent_signed_for(user: User, limit: int = 5) -> list[Note]:
             .where(Note.signed_by_id == user.id, Note.status == SIGNED, Client.unit_id.in_(units))
             .order_by(Note.signed_at.desc(), Note.id.desc())
             .limit(limit)
+            .options(*_LIST_ONLY)
         )
     )
 
