@@ -99,3 +99,28 @@ def test_every_huddle_hazard_has_causes_controls_tests_and_a_residual_risk():
         ):
             assert heading in body, f"{title}: no {heading}"
         assert NAMED.search(body), f"{title}: names no test"
+
+
+MEAL_HAZARDS = (
+    "A cue level recorded or read as more or less independent than it was",
+    "A tick or a shop trip recorded against the wrong client or week",
+    "A budget or a spend misread or wrong",
+    "A food-safety, allergy, knife or hob risk seen in cooking is not carried to the team",
+)
+
+
+def test_every_meal_and_cue_hazard_has_causes_controls_tests_and_a_residual_risk():
+    parts = re.split(r"^## (MC-\d+ .+)$", LOG.read_text(), flags=re.MULTILINE)
+    found = dict(zip(parts[1::2], parts[2::2], strict=True))
+    for hazard in MEAL_HAZARDS:
+        title = next((t for t in found if hazard in t), None)
+        assert title is not None, f"no section for {hazard!r}"
+        body = found[title]
+        for heading in (
+            "**Causes.**",
+            "**Controls in the code.**",
+            "**Tests.**",
+            "**Residual risk.**",
+        ):
+            assert heading in body, f"{title}: no {heading}"
+        assert NAMED.search(body), f"{title}: names no test"
