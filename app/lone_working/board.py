@@ -88,14 +88,18 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
 
     statement, extras = _version_statement()
     # Core, not the ORM: the statement selects columns only, so the ORM layer adds only cost.
-    result = db.session.connection().execute(
-        statement,
-        {
-            "unit_id": unit_id,
-            "delivery_since": failing_window_start(now),
-            "shift_since": now - SHIFT_LIMIT,
-        },
-    ).all()
+    result = (
+        db.session.connection()
+        .execute(
+            statement,
+            {
+                "unit_id": unit_id,
+                "delivery_since": failing_window_start(now),
+                "shift_since": now - SHIFT_LIMIT,
+            },
+        )
+        .all()
+    )
     first = result[0]
     heartbeat, unheard_n, failed_n, leads = first[:4]
     signals = tuple(first[4:extras])

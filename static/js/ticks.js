@@ -1,9 +1,10 @@
 import { draftStore, forget, queueRequest, queuedRequests, sendQueued } from "./drafts.js";
 
 // --- Shopping-list ticks with no signal (the one queue in drafts.js) ---------------------------
-// A tick form (data-offline-tick="<item>") that cannot reach the server is queued, the newest tap
-// per item only; its fields carry the tap's time in "seq", so a late tap never undoes a newer one
-// on the server. Sent when the signal is back (or at the next page that loads with a signal).
+// A tick form (data-offline-tick="<client>:<week>:<item>") that cannot reach the server is queued,
+// the newest tap per item of that client's week only; its fields carry the tap's time in "seq",
+// so a late tap never undoes a newer one on the server. Sent when the signal is back (or at the
+// next page that loads with a signal).
 const TICKS = draftStore("waypoint:queue:");
 const staffId = document.querySelector('meta[name="waypoint-user"]')?.content;
 const TICK_MAX_AGE_MS = 7 * 24 * 3600 * 1000;

@@ -2,6 +2,8 @@
 shopping list, tick an item with no signal and see it reach the server once the signal is back,
 record a shop trip, and the large-print list as printed."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -133,3 +135,47 @@ def test_plan_two_days_see_the_week_tick_offline_and_record_a_trip(
         spent = select(ShopTrip.spent_pence).join(MealWeek).where(MealWeek.client_id == client_id)
         assert db.session.scalars(spent).all() == [620]
     assert_clean(page, expected_statuses=(422,))
+
+
+def test_offline_ticks_of_the_same_item_on_two_clients_lists_both_arrive(
+    app, new_page, demo, log_in, assert_clean, page_log
+):
+    """Two step-down clients both have milk on this week's list. Ticked with no signal on each
+    list (two tabs), both ticks reach the server with the signal: the phone's queue keys a
+    tick by client and week as well as by item, so the second never replaces the first."""
+    first = new_page()
+    log_in(first, "ot@example.com")
+    second = first.context.new_page()
+    page_log(first).console.clear()
+    lists = []
+    for page, initials in ((first, "HI"), (second, "IJ")):
+        page.goto(f"/meals/clients/{_client_id(app, initials)}/list")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Week of")
+        page.wait_for_load_state()
+        lists.append(page)
+    first.context.set_offline(True)
+    for page in lists:
+        milk = page.get_by_label(re.compile(r"pint\s+Milk"))
+        milk.check()
+        expect(page.locator("li", has=milk).locator(".app-tick-status")).to_contain_text(
+            "kept on this phone"
+        )
+    first.context.set_offline(False)
+    # Either tab may send both queued ticks (one queue per phone): the server is what counts.
+    want = sorted([_client_id(app, "HI"), _client_id(app, "IJ")])
+    ticked = []
+    for _ in range(50):
+        with app.app_context():
+            ticked = sorted(
+                db.session.scalars(
+                    select(MealWeek.client_id)
+                    .join(ShoppingTick, ShoppingTick.week_id == MealWeek.id)
+                    .where(ShoppingTick.ticked)
+                )
+            )
+        if ticked == want:
+            break
+        first.wait_for_timeout(200)
+    assert ticked == want
+    page_log(first).console.clear()  # the requests that failed offline were logged on purpose
+    assert_clean(first)
