@@ -1,6 +1,8 @@
 """Meal-planning forms. Money is typed as '12.50' or '£12.50' and kept as pence; quantities as
 '2' or '1.5', kept as thousandths. What was typed is always shown back with an error."""
 
+import re
+import secrets
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -227,6 +229,9 @@ def aisles_form_class(count: int) -> type[FlaskForm]:
     return type("AislesForm", (AislesForm,), attrs)
 
 
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
 class TripForm(FlaskForm):
     trip_date = DateField(
         "Date of the trip", validators=[DataRequired("Enter the date of the trip")]
@@ -263,8 +268,14 @@ class TripForm(FlaskForm):
         description="Facts for the shopping record only. Write the clinical note separately.",
     )
 
+    request_key = HiddenField()
+
     def __init__(self, *args, staff=(), window=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # A key this form did not make (missing, or not the shape we give) is replaced: the
+        # person cannot fix a hidden field, and a new key at worst allows one repeat.
+        if not REQUEST_KEY.fullmatch(self.request_key.data or ""):
+            self.request_key.data = secrets.token_urlsafe(24)
         self.staff_ids = {0, *(s.id for s in staff)}
         self.supported_by_id.choices = choices(
             [("0", "Nobody: on their own"), *((str(s.id), s.name) for s in staff)]

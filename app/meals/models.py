@@ -179,6 +179,9 @@ class ShopTrip(db.Model):
     cue_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The form's own key: the same form sent twice (a retry on a weak signal, back and resend)
+    # is one trip, not two spends. Trips recorded before it existed have none.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
     supported_by: Mapped[User | None] = relationship(foreign_keys=[supported_by_id])
 

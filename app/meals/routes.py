@@ -435,9 +435,16 @@ def new_trip(client_id: int, week: str):
     if request.method == "POST":
         form = TripForm(staff=people, window=window)
         if form.validate():
-            services.record_trip(client, start, form.trip_data(), current_user)
+            _, new = services.record_trip(
+                client, start, form.trip_data(), current_user, form.request_key.data
+            )
             db.session.commit()
-            flash("Shop trip recorded.", "success")
+            flash(
+                "Shop trip recorded."
+                if new
+                else "This shop trip was already recorded: it is in the list once.",
+                "success",
+            )
             return hx_redirect(_week_url(client, start, _anchor="trips"))
         status = 422
     else:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
@@ -555,9 +556,18 @@ def trips_of(week: MealWeek | None) -> list[ShopTrip]:
     )
 
 
-def record_trip(client: Client, week_start: date, data: Mapping[str, Any], actor) -> ShopTrip:
+def record_trip(
+    client: Client, week_start: date, data: Mapping[str, Any], actor, request_key: str | None = None
+) -> tuple[ShopTrip, bool]:
+    """Record a shop trip; the trip and whether it is new. The same ``request_key`` again (a
+    form sent twice) is the trip already recorded, not a second spend."""
+    if request_key:
+        existing = _trip_by_key(request_key)
+        if existing is not None:
+            return existing, False
     week = get_or_create_week(client, week_start)
     trip = ShopTrip(
+        request_key=request_key,
         week_id=week.id,
         trip_at=data["trip_at"],
         shop=tidy(data["shop"]),
@@ -567,8 +577,15 @@ def record_trip(client: Client, week_start: date, data: Mapping[str, Any], actor
         cue_level=data.get("cue_level"),
         created_by_id=actor.id,
     )
-    db.session.add(trip)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(trip)
+            db.session.flush()
+    except IntegrityError:  # the same form twice at once: the other request recorded it
+        existing = _trip_by_key(request_key) if request_key else None
+        if existing is None:
+            raise
+        return existing, False
     record(
         "shop_trip_recorded",
         "shop_trip",
@@ -583,7 +600,11 @@ def record_trip(client: Client, week_start: date, data: Mapping[str, Any], actor
             "has_note": bool(trip.note),
         },
     )
-    return trip
+    return trip, True
+
+
+def _trip_by_key(request_key: str) -> ShopTrip | None:
+    return db.session.scalar(select(ShopTrip).where(ShopTrip.request_key == request_key))
 
 
 def trip_window(week_start: date) -> tuple[date, date]:

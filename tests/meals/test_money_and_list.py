@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.extensions import db
 from app.meals import money
 from app.meals.models import MealWeek, ShoppingTick, ShopTrip
@@ -285,6 +286,59 @@ def test_a_shop_trip_is_recorded_against_the_week_with_its_cue_level(app, planne
     link = next((e for e in page.find_all("a") if "Write the shop-trip note" in e.get_text()), None)
     assert link["href"].startswith("/notes/new?") and "type=shopping" in link["href"]
     assert parse_qs(urlsplit(link["href"]).query)["at"] == ["2026-03-10T10:30:00+00:00"]
+
+
+def test_a_shop_trip_form_sent_twice_is_one_trip_and_says_so(app, planner):
+    """A retry on a weak signal, or back and resend, sends the same form again: its request key
+    makes it the trip already recorded, not a second spend against the budget."""
+    web, client = planner
+    form = soup(web.get(week_url(client, tail="/trips/new")))
+    key = form.select_one('input[name="request_key"]')["value"]
+    fields = {
+        "request_key": key,
+        "trip_date": "2026-03-10",
+        "trip_time": "10:30",
+        "shop": "Aldi, High Street",
+        "spent": "12.00",
+        "supported_by_id": "0",
+        "cue_level": "",
+        "note": "",
+    }
+    assert web.post(week_url(client, tail="/trips/new"), fields).status_code == 303
+    again = web.post(week_url(client, tail="/trips/new"), fields, follow_redirects=True)
+    assert again.status_code == 200
+    assert "This shop trip was already recorded" in again.get_data(as_text=True)
+    with app.app_context():
+        assert [t.spent_pence for t in db.session.scalars(select(ShopTrip))] == [1200]
+        recorded = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "shop_trip_recorded")
+        ).all()
+        assert len(recorded) == 1
+    # A new form is a new key, so a second real trip is recorded.
+    other = soup(web.get(week_url(client, tail="/trips/new")))
+    assert other.select_one('input[name="request_key"]')["value"] != key
+    fields["request_key"] = other.select_one('input[name="request_key"]')["value"]
+    assert web.post(week_url(client, tail="/trips/new"), fields).status_code == 303
+    with app.app_context():
+        assert len(db.session.scalars(select(ShopTrip)).all()) == 2
+
+
+def test_a_shop_trip_key_the_server_did_not_make_is_replaced_not_stored(app, planner):
+    web, client = planner
+    fields = {
+        "trip_date": "2026-03-10",
+        "trip_time": "10:30",
+        "shop": "Aldi, High Street",
+        "spent": "12.00",
+        "supported_by_id": "0",
+    }
+    for key in ("", "x" * 5000, "'; DROP TABLE shop_trips; --"):
+        response = web.post(week_url(client, tail="/trips/new"), {**fields, "request_key": key})
+        assert response.status_code == 303
+    with app.app_context():
+        keys = db.session.scalars(select(ShopTrip.request_key)).all()
+        assert len(keys) == 3 and len(set(keys)) == 3
+        assert all(len(k) == 32 for k in keys)
 
 
 def test_shop_trip_staff_are_only_the_clients_unit(app, planner, make_unit, make_user):
