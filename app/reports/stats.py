@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.clients.models import Client
@@ -239,35 +240,43 @@ def unit_statistics(unit_id: int, period: str, start: date, end: date) -> Statis
 
 
 def _cooking(unit_id: int, since: datetime, until: datetime, bucket) -> None:
-    """Signed cooking sessions by their overall cue level as it reads now (a signed amendment
-    to the cue section wins): two statements for the whole range."""
+    """Signed cooking sessions by their overall cue level, each note as it reads now: a signed
+    amendment to its type, its date or its cue section wins (a café trip amended to cooking
+    counts; a session whose date was amended into another period counts there). Three
+    statements for the whole range, however many notes."""
+    facts = ("activity_type", "activity_at", "cues")
     in_unit = (
         Note.client_id.in_(select(Client.id).where(Client.unit_id == unit_id)),
         Note.status == SIGNED,
-        Note.activity_type == COOKING,
-        Note.activity_at >= since,
-        Note.activity_at < until,
     )
-    overall = {}
-    for note_id, at, level in db.session.execute(
-        select(Note.id, Note.activity_at, NoteCue.level)
+    fact = aliased(NoteAmendment)
+    amended = select(fact.id).where(fact.field.in_(facts[:2]), fact.note_id == Note.id)
+    as_signed = (Note.activity_type == COOKING) & (Note.activity_at >= since)
+    candidates = in_unit + ((as_signed & (Note.activity_at < until)) | amended.exists(),)
+    notes = {}
+    for note_id, kind, at, level in db.session.execute(
+        select(Note.id, Note.activity_type, Note.activity_at, NoteCue.level)
         .outerjoin(NoteCue, (NoteCue.note_id == Note.id) & (NoteCue.skill_key == cues.OVERALL.key))
-        .where(*in_unit)
+        .where(*candidates)
     ):
-        overall[note_id] = [at, level]
-    for note_id, text in db.session.execute(
-        select(NoteAmendment.note_id, NoteAmendment.new_text)
+        notes[note_id] = {"activity_type": kind, "activity_at": at, "cues": level}
+    for note_id, name, text in db.session.execute(
+        select(NoteAmendment.note_id, NoteAmendment.field, NoteAmendment.new_text)
         .join(Note, Note.id == NoteAmendment.note_id)
-        .where(NoteAmendment.field == "cues", *in_unit)
+        .where(NoteAmendment.field.in_(facts), *candidates)
         .order_by(NoteAmendment.signed_at, NoteAmendment.id)
     ):
-        overall[note_id][1] = decode_field("cues", text).get(cues.OVERALL.key)
-    for at, level in overall.values():
+        value = decode_field(name, text)
+        notes[note_id][name] = value.get(cues.OVERALL.key) if name == "cues" else value
+    for note in notes.values():
+        at = note["activity_at"]
+        if note["activity_type"] != COOKING or at is None or not since <= at < until:
+            continue
         b = bucket(at)
-        if level is None:
+        if note["cues"] is None:
             b.cooking_unrated += 1
         else:
-            b.cue_levels[level] += 1
+            b.cue_levels[note["cues"]] += 1
 
 
 def _huddles(unit_id: int, since: datetime, until: datetime, bucket) -> None:

@@ -164,6 +164,39 @@ def test_cooking_sessions_by_support_level_and_huddles_equal_the_hand_counted_on
     ]
 
 
+def test_cooking_sessions_count_each_note_as_amended(
+    app, now, make_user, make_client, add_note, add_cues, browser_for
+):
+    """A café trip amended to a cooking session counts; a cooking session amended to shopping
+    does not; a session whose date was amended into November counts in November (RP-1)."""
+    from app.extensions import db
+    from app.notes import services as notes
+    from app.notes.models import Note, encode
+
+    ot, lead = make_user("ot"), make_user("lead")
+    ab = make_client("AB")
+    day = timedelta(days=1)
+    to_cooking = add_note(ot, ab, OCT + 2 * day, "cafe")
+    add_cues(to_cooking, {"overall": 1})
+    to_shopping = add_note(ot, ab, OCT + 3 * day, "cooking")
+    add_cues(to_shopping, {"overall": 5})
+    moved = add_note(ot, ab, OCT + 4 * day, "cooking")
+    add_cues(moved, {"overall": 2})
+    with app.app_context():
+        for note_id, field, text in (
+            (to_cooking, "activity_type", "cooking"),
+            (to_shopping, "activity_type", "shopping"),
+            (moved, "activity_at", encode("activity_at", NOV + 2 * day)),
+        ):
+            notes.amend(db.session.get(Note, note_id), field, text, "Wrong on signing", ot)
+        db.session.commit()
+    page = soup(browser_for(lead).get(f"/reports/statistics?period=month&{RANGE}"))
+    assert table_rows(page, "stats-cooking") == [
+        ["Oct 2026", "0", "1", "0", "0", "0", "0", "0", "1"],
+        ["Nov 2026", "0", "0", "1", "0", "0", "0", "0", "2"],
+    ]
+
+
 def read_csv(response) -> list[list[str]]:
     assert response.status_code == 200 and response.mimetype == "text/csv"
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
