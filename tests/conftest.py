@@ -232,3 +232,15 @@ def frozen_clock():
 
     yield Frozen()
     clock.set_clock(None)  # a test that fails half-way must not leave later tests in its time
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; in CI every test must run (browser tests, PDF text), so a reason to skip
+    is a failure there."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true, so this test must run)", pytrace=False)
+    pytest.skip(reason)

@@ -6,7 +6,6 @@ Chromium is Debian's (`apt-get install chromium`), found on PATH; Playwright onl
 """
 
 import functools
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.extensions import db
+from tests.conftest import in_ci, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -45,17 +45,6 @@ AXE_BLOCKING = {"serious", "critical"}
 # Rules outside the WCAG tags that must also pass whatever their impact: "region" (every piece
 # of a page inside a landmark, the back link included).
 AXE_EXTRA_RULES = ("region",)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI") == "true"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip locally; in CI the browser tests are required, so a reason to skip is a failure."""
-    if in_ci():
-        pytest.fail(f"{reason} (CI=true, so the browser tests must run)", pytrace=False)
-    pytest.skip(reason)
 
 
 def _fail_skips_in_ci(report):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.reports.models import IssuedReport
-from tests.conftest import soup
+from tests.conftest import skip_or_fail, soup
 
 PERIOD = "start=2026-09-01&end=2026-11-30"
 SEPT = datetime(2026, 9, 10, 10, 0, tzinfo=UTC)
@@ -99,7 +99,7 @@ def test_the_pdf_renders_with_the_clients_initials_and_the_range(now, fixture_da
     assert "attachment" in response.headers["Content-Disposition"]
     assert "Ada" not in response.headers["Content-Disposition"]
     if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (Debian package poppler-utils) reads the PDF's text")
+        skip_or_fail("pdftotext (Debian package poppler-utils) reads the PDF's text")
     text = subprocess.run(
         ["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True
     ).stdout.decode()
