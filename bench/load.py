@@ -37,7 +37,14 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PATHS = ["/board", "/board?poll=1", "/clients", "/", "/clients/1"]
+DEFAULT_PATHS = [
+    "/board",
+    "/board?poll=1",
+    "/huddles/{huddle}/poll?v={version}&poll=1",
+    "/clients",
+    "/",
+    "/clients/1",
+]
 PASSWORD = "waypoint-demo-2026"
 
 SETUP = textwrap.dedent(
@@ -74,6 +81,12 @@ SETUP = textwrap.dedent(
                 "client_ids": [], "coworker_ids": [],
             }, f"bench-{i}")
         db.session.commit()
+        # This shift's huddle, open, as a phone at the huddle polls it.
+        from app.huddles import services as huddles
+        lead = people["lead@example.com"]
+        huddle, _ = huddles.start(lead.home_unit_id, lead)
+        db.session.commit()
+        print(f"HUDDLE {huddle.id} {huddle.version}")
     """
 )
 
@@ -247,7 +260,18 @@ def main() -> None:
     app_dir = args.app_dir.resolve()
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"Setting up {database} with the demo data ({app_dir}) ...", flush=True)
-    subprocess.run([sys.executable, "-c", SETUP], cwd=app_dir, env=env, check=True)
+    setup = subprocess.run(
+        [sys.executable, "-c", SETUP],
+        cwd=app_dir,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"^HUDDLE (\d+) (\d+)$", setup.stdout, re.MULTILINE)
+    if found is None:
+        sys.exit(f"load: the set-up did not start a huddle\n{setup.stdout}\n{setup.stderr}")
+    args.paths = [p.format(huddle=found[1], version=found[2]) for p in args.paths]
 
     app_port, hello_port = free_port(), free_port()
     servers = [
@@ -271,7 +295,8 @@ def main() -> None:
                 headers = {"Cookie": cookie, "Accept-Encoding": "gzip"}
                 if "poll=1" in path:
                     headers["HX-Request"] = "true"
-                    headers["HX-Current-URL"] = f"http://127.0.0.1:{app_port}/board"
+                    page = "/board" if path.startswith("/board") else path.split("/poll")[0]
+                    headers["HX-Current-URL"] = f"http://127.0.0.1:{app_port}{page}"
                 script = lua_script(work, f"p{i}", path, headers)
                 for side, port in (("app", app_port), ("hello", hello_port)):
                     result = run_wrk(port, path, script, args)

@@ -69,10 +69,72 @@ def pytest_make_collect_report(collector):
 # --- the app on a live server --------------------------------------------------------------
 
 
+class InFlight:
+    """WSGI middleware that counts the requests the live server is still answering.
+
+    A page closed at the end of a test may have left a request (a poll, a queued send) being
+    answered in the server's thread, inside a database transaction; the table wipe after the
+    test must not race it (on PostgreSQL its TRUNCATE deadlocked with such a request, and the
+    next test then found the last one's rows)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.answering: dict[int, str] = {}
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        key = id(environ)
+        with self.idle:
+            self.answering[key] = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')}"
+
+        def done() -> None:
+            with self.idle:
+                self.answering.pop(key, None)
+                self.idle.notify_all()
+
+        try:
+            answer = self.app(environ, start_response)
+        except BaseException:
+            done()
+            raise
+        return self._body(answer, done)
+
+    @staticmethod
+    def _body(answer, done):
+        # Done once the body is out, not at close(): the dev server closes only after reading
+        # what is left of the socket, which lasts as long as the browser keeps it open.
+        try:
+            yield from answer
+        finally:
+            done()
+            if hasattr(answer, "close"):
+                answer.close()
+
+    def wait_until_idle(self, timeout: float) -> list[str]:
+        """What is still being answered after ``timeout`` seconds (nothing, normally)."""
+        with self.idle:
+            self.idle.wait_for(lambda: not self.answering, timeout)
+            return sorted(self.answering.values())
+
+
+IN_FLIGHT: dict[str, InFlight] = {}
+
+
+@pytest.fixture(autouse=True)
+def no_request_outlives_its_test():
+    """After each browser test (its pages closed first), wait for the live server to finish
+    what it was answering, before the table wipe in tests/conftest.py runs."""
+    yield
+    server = IN_FLIGHT.get("server")
+    if server is not None:
+        assert server.wait_until_idle(15) == [], "the live server still answers these 15 s on"
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """The session's test app served on a free port of 127.0.0.1 from a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    counted = IN_FLIGHT["server"] = InFlight(app)
+    server = make_server("127.0.0.1", 0, counted, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="waypoint-live-server", daemon=True)
     thread.start()
     try:
@@ -81,6 +143,7 @@ def live_server(app) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+        IN_FLIGHT.pop("server", None)
 
 
 @pytest.fixture
