@@ -36,9 +36,27 @@ def defined_tests(path: Path) -> set[str]:
     return {n for n in names if n.startswith("test")}
 
 
-def sections(text: str) -> dict[str, str]:
-    parts = re.split(r"^## (LW-\d+ .+)$", text, flags=re.MULTILINE)
+def sections(text: str, prefix: str = "LW") -> dict[str, str]:
+    """The log's ``## <prefix>-n Title`` sections, title to body."""
+    parts = re.split(rf"^## ({prefix}-\d+ .+)$", text, flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def assert_complete(prefix: str, hazards: tuple[str, ...]) -> None:
+    """Each hazard has its section, with causes, controls, tests (naming one) and residual risk."""
+    found = sections(LOG.read_text(), prefix)
+    for hazard in hazards:
+        title = next((t for t in found if hazard in t), None)
+        assert title is not None, f"no section for {hazard!r}"
+        body = found[title]
+        for heading in (
+            "**Causes.**",
+            "**Controls in the code.**",
+            "**Tests.**",
+            "**Residual risk.**",
+        ):
+            assert heading in body, f"{title}: no {heading}"
+        assert NAMED.search(body), f"{title}: names no test"
 
 
 def test_every_test_the_hazard_log_names_exists():
@@ -53,19 +71,7 @@ def test_every_test_the_hazard_log_names_exists():
 
 
 def test_every_lone_working_hazard_has_causes_controls_tests_and_a_residual_risk():
-    found = sections(LOG.read_text())
-    for hazard in HAZARDS:
-        title = next((t for t in found if hazard in t), None)
-        assert title is not None, f"no section for {hazard!r}"
-        body = found[title]
-        for heading in (
-            "**Causes.**",
-            "**Controls in the code.**",
-            "**Tests.**",
-            "**Residual risk.**",
-        ):
-            assert heading in body, f"{title}: no {heading}"
-        assert NAMED.search(body), f"{title}: names no test"
+    assert_complete("LW", HAZARDS)
 
 
 def test_the_check_finds_a_missing_test(tmp_path):
@@ -85,20 +91,7 @@ HUDDLE_HAZARDS = (
 
 
 def test_every_huddle_hazard_has_causes_controls_tests_and_a_residual_risk():
-    parts = re.split(r"^## (HU-\d+ .+)$", LOG.read_text(), flags=re.MULTILINE)
-    found = dict(zip(parts[1::2], parts[2::2], strict=True))
-    for hazard in HUDDLE_HAZARDS:
-        title = next((t for t in found if hazard in t), None)
-        assert title is not None, f"no section for {hazard!r}"
-        body = found[title]
-        for heading in (
-            "**Causes.**",
-            "**Controls in the code.**",
-            "**Tests.**",
-            "**Residual risk.**",
-        ):
-            assert heading in body, f"{title}: no {heading}"
-        assert NAMED.search(body), f"{title}: names no test"
+    assert_complete("HU", HUDDLE_HAZARDS)
 
 
 MEAL_HAZARDS = (
@@ -110,17 +103,15 @@ MEAL_HAZARDS = (
 
 
 def test_every_meal_and_cue_hazard_has_causes_controls_tests_and_a_residual_risk():
-    parts = re.split(r"^## (MC-\d+ .+)$", LOG.read_text(), flags=re.MULTILINE)
-    found = dict(zip(parts[1::2], parts[2::2], strict=True))
-    for hazard in MEAL_HAZARDS:
-        title = next((t for t in found if hazard in t), None)
-        assert title is not None, f"no section for {hazard!r}"
-        body = found[title]
-        for heading in (
-            "**Causes.**",
-            "**Controls in the code.**",
-            "**Tests.**",
-            "**Residual risk.**",
-        ):
-            assert heading in body, f"{title}: no {heading}"
-        assert NAMED.search(body), f"{title}: names no test"
+    assert_complete("MC", MEAL_HAZARDS)
+
+
+REPORT_HAZARDS = (
+    "An MDT report misstates the client's progress",
+    "The timeline hides or repeats a record",
+    "Clinical information reaches someone who should not have it",
+)
+
+
+def test_every_report_hazard_has_causes_controls_tests_and_a_residual_risk():
+    assert_complete("RP", REPORT_HAZARDS)
