@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.core import clock
+from app.core.prepared import Prepared
 from app.extensions import db
 from app.lone_working.models import (
     BACK,
@@ -86,27 +87,22 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
     from app.lone_working.escalation import watcher_status_from
     from app.notify.services import delivery_status_from, failing_window_start
 
-    statement, extras = _version_statement()
-    # Core, not the ORM: the statement selects columns only, so the ORM layer adds only cost.
-    result = (
-        db.session.connection()
-        .execute(
-            statement,
-            {
-                "unit_id": unit_id,
-                "delivery_since": failing_window_start(now),
-                "shift_since": now - SHIFT_LIMIT,
-            },
-        )
-        .all()
+    result = _VERSION.rows(
+        db.session.connection(),
+        {
+            "unit_id": unit_id,
+            "delivery_since": failing_window_start(now),
+            "shift_since": now - SHIFT_LIMIT,
+        },
     )
+    extras, status, due = (_VERSION.index(n) for n in ("outing_id", "status", "expected_return"))
     first = result[0]
     heartbeat, unheard_n, failed_n, leads = first[:4]
     signals = tuple(first[4:extras])
     board_rows = tuple(
-        (*row[extras:], row.status in OPEN_STATUSES and now >= row.expected_return)
+        (*row[extras:], row[status] in OPEN_STATUSES and now >= row[due])
         for row in result
-        if row.outing_id is not None
+        if row[extras] is not None  # the outing's id: none when the board is empty
     )
     return (
         viewer.id,
@@ -121,13 +117,9 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
     )
 
 
-_VERSION: dict = {}
-
-
 def _version_statement():
-    """The version query, built once with bind parameters (building it is most of its cost)."""
-    if "statement" in _VERSION:
-        return _VERSION["statement"]
+    """The version query, with bind parameters for the unit and the two window starts. The
+    first columns are the unit's figures, then one row per outing on the board and step."""
     from app.core.types import UTCDateTime
     from app.lone_working.duty import on_duty_count
     from app.lone_working.escalation import last_heartbeat
@@ -182,8 +174,12 @@ def _version_statement():
         .outerjoin(rows, true())
         .order_by(rows.c.outing_id, rows.c.step_id)
     )
-    _VERSION["statement"] = (statement, 4 + len(delivery))
-    return _VERSION["statement"]
+    return statement
+
+
+# Compiled once per database and sent as plain SQL: SQLAlchemy's per-execution work on this
+# statement cost more than SQLite took to run it (app/core/prepared.py).
+_VERSION = Prepared(_version_statement)
 
 
 def open_alerts(unit_id: int, hide_for: User | None = None) -> list[EscalationStep]:
