@@ -60,6 +60,9 @@ class Prepared:
         sent = tuple(values[name] for name in order) if order else values
         raw = connection.exec_driver_sql(sql, sent).fetchall()
         return [
-            tuple(process(value) if process else value for process, value in zip(results, row))
+            tuple(
+                process(value) if process else value
+                for process, value in zip(results, row, strict=True)
+            )
             for row in raw
         ]
