@@ -20,6 +20,7 @@ class Statements:
     def __init__(self, app):
         self.app = app
         self.seen: list[str] = []
+        self.isolation: list[str | None] = []
 
     def __enter__(self):
         with self.app.app_context():
@@ -32,6 +33,7 @@ class Statements:
 
     def _record(self, conn, cursor, statement, parameters, context, executemany):
         self.seen.append(statement)
+        self.isolation.append(conn.get_execution_options().get("isolation_level"))
 
 
 def measure(app, web: Web, paths: dict[str, tuple[str, dict]]) -> dict[str, list[str]]:
@@ -169,3 +171,33 @@ def test_a_plain_get_writes_nothing_and_the_session_moves_at_most_once_a_minute(
     clock_at.advance(seconds=61)
     assert "Set-Cookie" in web.get("/").headers  # the last-seen stamp moves, once
     assert "Set-Cookie" not in web.get("/").headers
+
+
+def test_every_poll_only_reads(app, make_user, make_outing, clock_at, watcher_alive):
+    """Polls run without a transaction (``require_login``: two PostgreSQL round trips fewer, BEGIN
+    and ROLLBACK). Each statement would then commit as it goes, so a poll that wrote could write
+    half of something. None does: the board's, the phone's own outing and the huddle's, each
+    answered in full (200) and then unchanged (304)."""
+    from tests.huddles.conftest import start
+
+    lead = make_user("lead")
+    make_outing(worker=lead, minutes=60)
+    web = _logged_in(app, lead)
+    huddle_id = start(web)
+    polls = [
+        "/board?poll=1",
+        "/out/mine?poll=1",
+        f"/huddles/{huddle_id}/poll?v=0&poll=1",
+    ]
+    for path in polls:
+        etag = None
+        for _ in range(2):
+            headers = {**POLL, **({"If-None-Match": etag} if etag else {})}
+            with Statements(app) as statements:
+                response = web.get(path, headers=headers)
+            assert response.status_code in (200, 304), (path, response.status_code)
+            writes = [s for s in statements.seen if not s.lstrip().upper().startswith("SELECT")]
+            assert not writes, (path, writes)
+            # ...and the user's and the version's statements ran with no transaction around them
+            assert statements.isolation == ["AUTOCOMMIT"] * len(statements.seen), path
+            etag = response.headers.get("ETag")
