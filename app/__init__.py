@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app import config as config_module
-from app.core import clock, logs
+from app.core import clock, components, logs
 from app.core.assets import init_assets
 from app.core.forms import TEMPLATE_GLOBALS
 from app.core.htmx import current_location, hx_redirect, render
@@ -131,6 +131,7 @@ def setup_jinja(app: Flask) -> None:
     app.jinja_env.filters["date"] = clock.format_date
     app.jinja_env.filters["time"] = clock.format_time
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    components.install(app.jinja_env)
 
     @app.context_processor
     def layout_context() -> dict:
