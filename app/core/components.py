@@ -11,8 +11,14 @@ booleans, ``Markup`` kept apart from plain text, since the two are escaped diffe
 Jinja's undefined), and the output is kept in a bounded, least-recently-used table per macro.
 Parameters holding anything else (an object, a function) are rendered every time.
 
+Only the page's chrome is kept this way (header, footer, links, buttons, status tags), not the
+components that show a client's record (summary lists, tables): those would keep what a record
+says in the process's memory after the request that showed it.
+
 The templates call these through globals of the same names as the macros (``button``,
-``backLink``, ``tag``, ``header``, ``footer``, ``skipLink``), so they do not import them. Text
+``backLink``, ``tag``), so they do not import them; ``base.html`` calls the header, footer and
+skip link as ``kept.header`` and so on, since the NHS page template's own imports of those
+names come first in its blocks. Text
 that changes per request (the CSRF token in the header's log-out form) must not be passed in:
 ``base.html`` passes a placeholder and puts the form in after.
 """
@@ -86,7 +92,11 @@ class Memo:
 
 def install(env: Environment) -> None:
     """The NHS macros above, memoised, as globals of ``env``."""
-    env.globals.update(
-        {name: Memo(getattr(env.get_template(path).module, name)) for name, path in MACROS.items()}
-    )
+    kept = {
+        name: Memo(getattr(env.get_template(path).module, name)) for name, path in MACROS.items()
+    }
+    env.globals.update(kept)
+    # The NHS page template imports its own header, footer and skip link, and a page's blocks
+    # see those before any global: base.html calls these three as ``kept.header`` and so on.
+    env.globals["kept"] = kept
     env.globals["LOGOUT_FORM_PLACEHOLDER"] = LOGOUT_FORM_PLACEHOLDER
