@@ -1,6 +1,7 @@
 """The whereabouts board's queries: who is out, which alerts are open, what could not be sent."""
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Integer, bindparam, func, literal, select, true
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,10 +22,18 @@ from app.lone_working.models import (
 
 def open_outing_for(user_id: int) -> Outing | None:
     """The outing this person is out on now (as the worker or a co-worker), if any."""
+    return db.session.scalar(_open_outing_statement(), {"user_id": user_id})
+
+
+# The statements below are built once, with bind parameters: on the board and home pages,
+# building SQLAlchemy statements cost more than running them (cProfile, issue 11).
+@cache
+def _open_outing_statement():
     from app.lone_working.models import outing_coworkers
 
+    user_id = bindparam("user_id", type_=Integer)
     as_coworker = select(outing_coworkers.c.outing_id).where(outing_coworkers.c.user_id == user_id)
-    return db.session.scalar(
+    return (
         select(Outing)
         .where(
             Outing.status.in_(OPEN_STATUSES),
@@ -57,17 +66,20 @@ def on_board(unit_id: int):
 def board(unit_id: int) -> list[Outing]:
     """Everyone out now, and closed outings whose alerts still need a lead, with everything the
     board shows loaded up front (a fixed number of statements, however many rows)."""
-    return list(
-        db.session.scalars(
-            select(Outing)
-            .where(on_board(unit_id))
-            .order_by(Outing.expected_return)
-            .options(
-                selectinload(Outing.steps).selectinload(EscalationStep.acknowledged_by),
-                selectinload(Outing.clients),
-                selectinload(Outing.coworkers),
-                joinedload(Outing.worker),
-            )
+    return list(db.session.scalars(_board_statement(), {"unit_id": unit_id}))
+
+
+@cache
+def _board_statement():
+    return (
+        select(Outing)
+        .where(on_board(bindparam("unit_id", type_=Integer)))
+        .order_by(Outing.expected_return)
+        .options(
+            selectinload(Outing.steps).selectinload(EscalationStep.acknowledged_by),
+            selectinload(Outing.clients),
+            selectinload(Outing.coworkers),
+            joinedload(Outing.worker),
         )
     )
 
@@ -206,15 +218,23 @@ def open_alerts(unit_id: int, hide_for: User | None = None) -> list[EscalationSt
 
 def delivery_problems(unit_id: int) -> dict[str, int]:
     """Alerts of open outings that reached nobody, or whose messages could not be delivered."""
+    unheard, failed = db.session.execute(_problems_statement(), {"unit_id": unit_id}).one()
+    return {"unheard": unheard or 0, "failed": failed or 0}
+
+
+@cache
+def _problems_statement():
     from app.notify.models import FAILED, OutboxMessage
 
+    unit_id = bindparam("unit_id", type_=Integer)
     open_ids = select(Outing.id).where(Outing.unit_id == unit_id, Outing.status.in_(OPEN_STATUSES))
-    unheard = db.session.scalar(
+    unheard = (
         select(func.count())
         .select_from(OutingEvent)
         .where(OutingEvent.kind == "unheard", OutingEvent.outing_id.in_(open_ids))
+        .scalar_subquery()
     )
-    failed = db.session.scalar(
+    failed = (
         select(func.count())
         .select_from(OutboxMessage)
         .where(
@@ -222,8 +242,9 @@ def delivery_problems(unit_id: int) -> dict[str, int]:
             OutboxMessage.status == FAILED,
             OutboxMessage.topic_id.in_(open_ids),
         )
+        .scalar_subquery()
     )
-    return {"unheard": unheard or 0, "failed": failed or 0}
+    return select(unheard, failed)
 
 
 def recent_destinations(user_id: int, limit: int = 5) -> list[str]:
