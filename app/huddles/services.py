@@ -245,22 +245,27 @@ def my_open_actions(user: User) -> list[HuddleAction]:
 
 
 def my_open_action_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(HuddleAction)
-        .where(HuddleAction.owner_id == user_id, HuddleAction.done_at.is_(None))
-    )
+    return db.session.scalar(_MY_OPEN_ACTIONS, {"user_id": user_id})
 
 
 def home_summary(user: User, unit_id: int) -> dict:
     """For the home screen, in two queries: the unit's open huddle (if any), my action count."""
-    open_huddle = db.session.scalar(
-        select(Huddle)
-        .where(Huddle.unit_id == unit_id, Huddle.closed_at.is_(None))
-        .order_by(Huddle.started_at.desc())
-        .limit(1)
-    )
+    open_huddle = db.session.scalar(_OPEN_HUDDLE, {"unit_id": unit_id})
     return {"open_huddle": open_huddle, "my_actions": my_open_action_count(user.id)}
+
+
+# Built once: home runs both on every visit.
+_MY_OPEN_ACTIONS = (
+    select(func.count())
+    .select_from(HuddleAction)
+    .where(HuddleAction.owner_id == bindparam("user_id"), HuddleAction.done_at.is_(None))
+)
+_OPEN_HUDDLE = (
+    select(Huddle)
+    .where(Huddle.unit_id == bindparam("unit_id"), Huddle.closed_at.is_(None))
+    .order_by(Huddle.started_at.desc())
+    .limit(1)
+)
 
 
 # --- writing -----------------------------------------------------------------------------

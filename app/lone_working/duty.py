@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.audit.services import record
 from app.auth.models import User, staff_cover
@@ -12,9 +12,13 @@ from app.lone_working.models import DutyShift
 
 
 def open_shift(user_id: int) -> DutyShift | None:
-    return db.session.scalar(
-        select(DutyShift).where(DutyShift.user_id == user_id, DutyShift.ended_at.is_(None))
-    )
+    return db.session.scalar(_OPEN_SHIFT, {"user_id": user_id})
+
+
+# Built once: home runs it on every visit.
+_OPEN_SHIFT = select(DutyShift).where(
+    DutyShift.user_id == bindparam("user_id"), DutyShift.ended_at.is_(None)
+)
 
 
 def start_shift(user: User, unit_id: int) -> DutyShift:
