@@ -73,3 +73,29 @@ def test_two_people_each_see_their_own_header_and_token(app, make_user):
         pages[name] = html
     assert "Ada Marsh" in pages["Ada Marsh"] and "Bea Holt" not in pages["Ada Marsh"]
     assert "Bea Holt" in pages["Bea Holt"] and "Ada Marsh" not in pages["Bea Holt"]
+
+
+def _normalised(html: str) -> str:
+    """Markup with the whitespace between and inside tags made irrelevant."""
+    html = re.sub(r"\s+", " ", html)
+    html = re.sub(r"\s*(<[^>]+>)\s*", r"\1", html)
+    return html.strip()
+
+
+def test_the_written_out_summary_list_is_the_nhs_one(app):
+    ours = app.jinja_env.get_template("components/summary_list.html").module.summaryList
+    nhs = app.jinja_env.get_template("nhsuk/components/summary-list/macro.jinja").module.summaryList
+    amend = {"items": [{"href": "/amend?f=place", "text": "Amend", "visuallyHiddenText": "place"}]}
+    cases = [
+        {"rows": [{"key": {"text": "Name"}, "value": {"text": "Al <Brooke> & co"}}]},
+        {
+            "rows": [
+                {"key": {"text": "Client"}, "value": {"html": Markup('<a href="/c/1">AB</a>')}},
+                {"key": {"text": "Place"}, "value": {"html": Markup("Café")}, "actions": amend},
+                {"key": {"text": "Duration"}, "value": {"html": Markup("")}, "actions": amend},
+                {"key": {"text": "Outing"}, "value": {"text": "Outing 4"}},
+            ]
+        },
+    ]
+    for params in cases:
+        assert _normalised(str(ours(params))) == _normalised(str(nhs(params)))
