@@ -1,6 +1,7 @@
 """Who is on duty in a unit: the buddy default and the lead steps of the ladder use it."""
 
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select
 
@@ -47,20 +48,29 @@ SHIFT_LIMIT = timedelta(hours=14)  # a shift nobody ended stops counting after t
 
 def on_duty(unit_id: int, roles: tuple[str, ...] | None = None) -> list[User]:
     """Active staff on shift in the unit now (not those who forgot to end yesterday's shift)."""
+    since = clock.now() - SHIFT_LIMIT
+    return list(db.session.scalars(_on_duty_statement(roles), {"unit_id": unit_id, "since": since}))
+
+
+@cache
+def _on_duty_statement(roles: tuple[str, ...] | None):
+    """Built once per set of roles (the board runs it on every view)."""
+    from app.core.types import UTCDateTime
+
     query = (
         select(User)
         .join(DutyShift, DutyShift.user_id == User.id)
         .where(
-            DutyShift.unit_id == unit_id,
+            DutyShift.unit_id == bindparam("unit_id"),
             DutyShift.ended_at.is_(None),
-            DutyShift.started_at > clock.now() - SHIFT_LIMIT,
+            DutyShift.started_at > bindparam("since", type_=UTCDateTime),
             User.active,
         )
         .order_by(DutyShift.started_at, User.name)
     )
     if roles:
         query = query.where(User.role.in_(roles))
-    return list(db.session.scalars(query))
+    return query
 
 
 def on_duty_count(unit_id, roles: tuple[str, ...], started_after):
