@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import config as config_module
 from app.core import clock, components, logs
-from app.core.assets import init_assets
+from app.core.assets import Waypoint, init_assets
 from app.core.forms import TEMPLATE_GLOBALS
 from app.core.htmx import current_location, hx_redirect, render
 from app.core.security import init_security
@@ -35,7 +35,7 @@ LAST_SEEN_STEP = 60  # seconds: how often the idle-timeout stamp in the session 
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = Waypoint(
         __name__,
         instance_path=str(ROOT / "instance"),
         static_folder=None,
