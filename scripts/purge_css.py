@@ -3,7 +3,9 @@
 What counts as used: every word (``[A-Za-z0-9_-]+``, PurgeCSS's default extractor) in
 
 - ``templates/**`` (our pages and fragments),
-- the nhsuk-frontend-jinja templates those import, include or extend, followed recursively,
+- the nhsuk-frontend-jinja templates those import, include or extend, and those that
+  ``app/**/*.py`` names (the components ``app/core/components.py`` installs as globals, which
+  templates call without importing), followed recursively,
 - ``app/**/*.py`` (classes set in Python, e.g. a tag's colour) and ``static/js/**`` (set in JS),
 
 plus, as a safelist, the classes the NHS.UK JavaScript adds at runtime: each ``nhsuk-*`` name in
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORD = re.compile(r"[A-Za-z0-9_-]+")
 CLASS = re.compile(r"\.((?:[A-Za-z0-9_-]|\\.)+)")
 TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:from|import|include|extends)\s+["']([^"']+)["']""")
+MACRO_PATH = re.compile(r"""["'](nhsuk/[A-Za-z0-9_/-]+\.jinja)["']""")  # named in Python
 # A class name with a variable part: the fixed part before {{ ... }}, before "..." ~, before ${
 PREFIX = re.compile(r"""(nhsuk-[A-Za-z0-9_-]*?)(?:\{\{|["']\s*~|\$\{)""")
 
@@ -49,7 +52,12 @@ def used_macro_templates(our_templates: Iterable[Path]) -> list[Path]:
     """The nhsuk-frontend-jinja templates our templates reach, followed recursively."""
     base = macro_root()
     seen: set[Path] = set()
-    todo = [ref for path in our_templates for ref in TEMPLATE_REF.findall(path.read_text())]
+    todo = []
+    for path in our_templates:
+        text = path.read_text()
+        todo += TEMPLATE_REF.findall(text)
+        if path.suffix == ".py":
+            todo += MACRO_PATH.findall(text)
     while todo:
         ref = todo.pop()
         path = (base / ref).resolve()
