@@ -16,11 +16,11 @@ components that show a client's record (summary lists, tables): those would keep
 says in the process's memory after the request that showed it.
 
 The templates call these through globals of the same names as the macros (``button``,
-``backLink``, ``tag``), so they do not import them; ``base.html`` calls the header, footer and
-skip link as ``kept.header`` and so on, since the NHS page template's own imports of those
-names come first in its blocks. Text
-that changes per request (the CSRF token in the header's log-out form) must not be passed in:
-``base.html`` passes a placeholder and puts the form in after.
+``backLink``, ``tag``), so they do not import them (``scripts/purge_css.py`` follows the paths
+named here to keep their styles). ``base.html`` calls the header, footer and skip link as
+``kept.header`` and so on, since the NHS page template's own imports of those names come first
+in its blocks. Text that changes per request (the CSRF token in the header's log-out form) must
+not be passed in: ``base.html`` passes a placeholder and puts the form in after.
 """
 
 from collections import OrderedDict
