@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from app import config as config_module
 from app.core import clock, components, logs
 from app.core.assets import Waypoint, init_assets
+from app.core.conditional import answer_quickly
 from app.core.forms import TEMPLATE_GLOBALS
 from app.core.htmx import current_location, hx_redirect, render
 from app.core.security import init_security
@@ -107,7 +108,7 @@ def setup_extensions(app: Flask) -> None:
     # once: building a statement costs more than running this one.
     by_token = (
         select(User)
-        .where(User.session_token == bindparam("token"), User.active)
+        .where(User.signed_in_by(bindparam("token")))
         .options(joinedload(User.home_unit), joinedload(User.cover_units))
     )
 
@@ -162,9 +163,12 @@ def setup_session_guard(app: Flask) -> None:
             # roll back, two round trips fewer on PostgreSQL. Its statements see what is
             # committed, as they would in a READ COMMITTED transaction.
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        now = clock.now().timestamp()
+        moment = clock.now()
+        idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        if polling and (answer := answer_quickly(moment, idle)) is not None:
+            return answer  # 304: signed in, may see it, and nothing it shows has changed
+        now = moment.timestamp()
         if current_user.is_authenticated:
-            idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
             last_seen = session.setdefault("last_seen", now)
             exempt = any(
                 check(current_user, request.endpoint)
@@ -177,9 +181,11 @@ def setup_session_guard(app: Flask) -> None:
                     session["last_seen"] = now
                 if not session.permanent:
                     session.permanent = True
-                from app.auth.services import current_unit_for
+                from app.auth.services import SESSION_UNIT_KEY, current_unit_for
 
                 g.unit = current_unit_for(current_user)
+                if session.get(SESSION_UNIT_KEY) != g.unit.id:
+                    session[SESSION_UNIT_KEY] = g.unit.id  # the unit a quick poll answer checks
                 return None
             logout_user()
             session.clear()

@@ -67,17 +67,18 @@ if spec["profile"]:
     for _ in range(spec["n"]):
         send()
     profiler.disable()
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(spec["profile"])
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats(spec["sort"]).print_stats(spec["profile"])
 print(json.dumps({"ms": ms, "statuses": sorted(statuses)}))
 '''
 
 
-def run(root: Path, path: str, n: int, profile: int) -> dict:
+def run(root: Path, path: str, n: int, profile: int, sort: str = "cumulative") -> dict:
     env = dict(os.environ)
     if "DATABASE_URL" not in env:
         env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='waypoint-profile-')}/p.db"
     env.setdefault("WAYPOINT_ENV", "development")
-    spec = json.dumps({"root": str(root), "path": path, "n": n, "profile": profile})
+    spec = json.dumps({"root": str(root), "path": path, "n": n, "profile": profile, "sort": sort})
     done = subprocess.run(
         [sys.executable, "-c", CHILD, spec],
         cwd=root,
@@ -100,6 +101,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="alternations (max 5)")
     parser.add_argument("--before", type=Path, help="another checkout to time alongside")
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N")
+    parser.add_argument("--sort", default="cumulative", help="cProfile's order (e.g. tottime)")
     args = parser.parse_args()
     n, rounds = max(10, min(args.n, 5000)), max(1, min(args.rounds, 5))
     roots = {"after": ROOT, **({"before": args.before.resolve()} if args.before else {})}
@@ -109,7 +111,7 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in roots}
         for _ in range(rounds):
             for name, root in roots.items():
-                result = run(root, path, n, args.profile)
+                result = run(root, path, n, args.profile, args.sort)
                 times[name].append(result["ms"])
         medians = {name: statistics.median(values) for name, values in times.items()}
         summary = "  ".join(

@@ -116,5 +116,29 @@ class User(UserMixin, db.Model):
     def can_access_unit(self, unit_id: int) -> bool:
         return any(u.id == unit_id for u in self.accessible_units())
 
+    # The same two rules as SQL, for the quick answer to a poll (app/core/conditional.py), which
+    # checks them in one statement without loading the person. tests/auth/test_access_rules.py
+    # holds each equal to its Python form above for every kind of person and unit.
+
+    @classmethod
+    def signed_in_by(cls, token):
+        """The person whose login cookie carries ``token``: the user loader's rule too."""
+        return (cls.session_token == token) & cls.active
+
+    @classmethod
+    def may_work_in(cls, unit_id):
+        """``can_access_unit(unit_id)``: an admin any active unit; anyone else their home unit
+        and the active units they cover."""
+        active_unit = select(Unit.id).where(Unit.id == unit_id, Unit.active).exists()
+        covered = (
+            select(staff_cover.c.unit_id)
+            .join(Unit, Unit.id == staff_cover.c.unit_id)
+            .where(staff_cover.c.user_id == cls.id, staff_cover.c.unit_id == unit_id, Unit.active)
+            .exists()
+        )
+        return ((cls.role == "admin") & active_unit) | (
+            (cls.role != "admin") & ((cls.home_unit_id == unit_id) | covered)
+        )
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -1,7 +1,9 @@
 """Staff accounts and units: lookups and changes that more than one view or command needs."""
 
+from typing import NamedTuple
+
 from flask import session
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 
 from app.audit.services import diff, record, snapshot
 from app.auth.models import ROLES, Unit, User
@@ -123,6 +125,40 @@ def current_unit_for(user: User) -> Unit:
         if unit.id == unit_id:
             return unit
     return user.home_unit if user.home_unit in allowed or not allowed else allowed[0]
+
+
+class Viewer(NamedTuple):
+    """Who is asking, for a poll's version and ETag: what the quick answer needs of them."""
+
+    id: int
+    role: str
+
+
+# Where Flask-Login keeps the login cookie's id (here the person's session token).
+LOGIN_SESSION_KEY = "_user_id"
+
+
+def login_token() -> str | None:
+    """The session token this request's login cookie carries, unchecked."""
+    token = session.get(LOGIN_SESSION_KEY)
+    return token if isinstance(token, str) else None
+
+
+def viewer_columns(unit_id) -> tuple:
+    """Two columns to add to a poll's version statement: the id and role of the person whose
+    session token is the bind parameter ``token``, if they are signed in and may work in
+    ``unit_id`` (a bind parameter or a column), else NULL. The user loader's rule and
+    ``can_access_unit`` as SQL, so a quick answer checks the person in the same statement."""
+
+    def column(attribute, name: str):
+        return (
+            select(attribute)
+            .where(User.signed_in_by(bindparam("token", type_=String)), User.may_work_in(unit_id))
+            .scalar_subquery()
+            .label(name)
+        )
+
+    return column(User.id, "viewer_id"), column(User.role, "viewer_role")
 
 
 def switch_unit(user: User, unit_id: int) -> Unit | None:

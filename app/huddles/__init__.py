@@ -5,4 +5,12 @@ from flask import Blueprint
 
 bp = Blueprint("huddles", __name__, url_prefix="/huddles")
 
+
+@bp.record_once
+def setup(state) -> None:
+    from app.core.conditional import register_quick
+
+    register_quick(state.app, "huddles.poll", routes.quick_poll_version)
+
+
 from app.huddles import routes  # noqa: E402,F401

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
+from app.auth.services import login_token
 from app.clients.models import Client
 from app.core import clock
 from app.core.conditional import unless_unchanged
@@ -164,7 +165,7 @@ def poll(huddle_id: int):
     if found is None:
         abort(404)
     _, version, closed = found
-    seen = parse_int(request.args.get("v", ""), 0, 2**31 - 1)
+    seen = _seen_version()
 
     def fragment() -> Response:
         response = make_response(
@@ -180,6 +181,20 @@ def poll(huddle_id: int):
 
     # Nothing on this fragment depends on the clock, so the version and the page's own are all.
     return unless_unchanged((version, closed, seen), fragment)
+
+
+def _seen_version() -> int | None:
+    return parse_int(request.args.get("v", ""), 0, 2**31 - 1)
+
+
+def quick_poll_version(view_args: dict, now) -> tuple | None:
+    """``poll``'s version for the person checked rather than loaded (app/core/conditional.py)."""
+    token = login_token()
+    found = token and services.quick_version_of(token, view_args["huddle_id"])
+    if not found:
+        return None
+    viewer, version, closed = found
+    return viewer.id, (version, closed, _seen_version())
 
 
 @bp.get("/<id:huddle_id>/part/<name>")

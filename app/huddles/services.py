@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.auth.models import User, staff_cover
+from app.auth.services import Viewer, viewer_columns
 from app.clients.models import Client
 from app.core import clock
 from app.extensions import db
@@ -217,6 +218,21 @@ def version_of(user: User, huddle_id: int) -> tuple[int, int, bool] | None:
     if row is None or not user.can_access_unit(row.unit_id):
         return None
     return row.unit_id, row.version, row.closed_at is not None
+
+
+_QUICK_VERSION_OF = select(*viewer_columns(Huddle.unit_id), Huddle.version, Huddle.closed_at).where(
+    Huddle.id == bindparam("huddle_id")
+)
+
+
+def quick_version_of(token: str, huddle_id: int) -> tuple[Viewer, int, bool] | None:
+    """``version_of`` with the person checked in the same statement, not loaded (the quick
+    answer to a poll, app/core/conditional.py): None unless they may see the huddle."""
+    params = {"token": token, "huddle_id": huddle_id}
+    row = db.session.connection().execute(_QUICK_VERSION_OF, params).first()
+    if row is None or row.viewer_id is None:
+        return None
+    return Viewer(row.viewer_id, row.viewer_role), row.version, row.closed_at is not None
 
 
 def latest_flag(client_id: int) -> HuddleFlag | None:

@@ -9,6 +9,7 @@ bp = Blueprint("lone_working", __name__)
 def setup(state) -> None:
     """Parse the ladder at start-up (a bad one stops the app) and add the watcher health check."""
     from app.config import ConfigError
+    from app.core.conditional import register_quick
     from app.lone_working import duty, escalation, ladder, outings
     from app.notify.channels import available_channels
     from app.notify.services import delivery_status
@@ -24,6 +25,7 @@ def setup(state) -> None:
     app.extensions["health_checks"]["delivery"] = delivery_status  # texts stuck or failing
     app.extensions.setdefault("idle_exemptions", []).append(outings.keeps_session_alive)
     app.extensions.setdefault("on_logout", []).append(duty.end_shift)
+    register_quick(app, "lone_working.board", routes.quick_board_version)
 
 
 from app.lone_working import routes  # noqa: E402,F401

@@ -7,6 +7,7 @@ from sqlalchemy import Integer, bindparam, func, literal, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
+from app.auth.services import Viewer, viewer_columns
 from app.core import clock
 from app.core.prepared import Prepared
 from app.extensions import db
@@ -95,18 +96,38 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
     the "Updated 14:05" line, by the London minute), and the banners' counts. Amber and red come
     from steps the watcher writes, so they change the rows. Names and initials edited elsewhere
     show at the next minute."""
-    from app.lone_working.duty import SHIFT_LIMIT
-    from app.lone_working.escalation import watcher_status_from
-    from app.notify.services import delivery_status_from, failing_window_start
+    result = _VERSION.rows(db.session.connection(), _version_params(unit_id, now))
+    return _version_from(result, viewer, now)
 
-    result = _VERSION.rows(
-        db.session.connection(),
-        {
-            "unit_id": unit_id,
-            "delivery_since": failing_window_start(now),
-            "shift_since": now - SHIFT_LIMIT,
-        },
-    )
+
+def quick_board_version(token: str, unit_id: int, now: datetime) -> tuple[Viewer, tuple] | None:
+    """``board_version`` with the person checked in the same statement rather than loaded
+    (the quick answer to a poll, app/core/conditional.py): None unless ``token`` is a signed-in
+    person's who may work in the unit."""
+    params = _version_params(unit_id, now) | {"token": token}
+    result = _VERSION_FOR_VIEWER.rows(db.session.connection(), params)
+    viewer_id, role = result[0][:2]
+    if viewer_id is None:
+        return None
+    viewer = Viewer(viewer_id, role)
+    return viewer, _version_from([row[2:] for row in result], viewer, now)
+
+
+def _version_params(unit_id: int, now: datetime) -> dict:
+    from app.lone_working.duty import SHIFT_LIMIT
+    from app.notify.services import failing_window_start
+
+    return {
+        "unit_id": unit_id,
+        "delivery_since": failing_window_start(now),
+        "shift_since": now - SHIFT_LIMIT,
+    }
+
+
+def _version_from(result: list[tuple], viewer: User | Viewer, now: datetime) -> tuple:
+    from app.lone_working.escalation import watcher_status_from
+    from app.notify.services import delivery_status_from
+
     extras, status, due = (_VERSION.index(n) for n in ("outing_id", "status", "expected_return"))
     first = result[0]
     heartbeat, unheard_n, failed_n, leads = first[:4]
@@ -129,9 +150,10 @@ def board_version(unit_id: int, viewer: User, now: datetime) -> tuple:
     )
 
 
-def _version_statement():
+def _version_statement(with_viewer: bool = False):
     """The version query, with bind parameters for the unit and the two window starts. The
-    first columns are the unit's figures, then one row per outing on the board and step."""
+    first columns are the unit's figures, then one row per outing on the board and step; with
+    the viewer, two columns before those (``viewer_columns``: who, if they may see the unit)."""
     from app.core.types import UTCDateTime
     from app.lone_working.duty import on_duty_count
     from app.lone_working.escalation import last_heartbeat
@@ -179,9 +201,12 @@ def _version_statement():
     )
     delivery = delivery_signals(bindparam("delivery_since", type_=UTCDateTime))
     leads = on_duty_count(unit_id, ("lead",), bindparam("shift_since", type_=UTCDateTime))
-    one = select(literal(1).label("one")).subquery()
+    # The viewer's two columns are worked out once, in the one-row table the rows hang off.
+    found = viewer_columns(unit_id) if with_viewer else ()
+    one = select(literal(1).label("one"), *found).subquery()
+    viewer = (one.c.viewer_id, one.c.viewer_role) if with_viewer else ()
     statement = (
-        select(last_heartbeat().scalar_subquery(), unheard, failed, leads, *delivery, rows)
+        select(*viewer, last_heartbeat().scalar_subquery(), unheard, failed, leads, *delivery, rows)
         .select_from(one)
         .outerjoin(rows, true())
         .order_by(rows.c.outing_id, rows.c.step_id)
@@ -192,6 +217,7 @@ def _version_statement():
 # Compiled once per database and sent as plain SQL: SQLAlchemy's per-execution work on this
 # statement cost more than SQLite took to run it (app/core/prepared.py).
 _VERSION = Prepared(_version_statement)
+_VERSION_FOR_VIEWER = Prepared(lambda: _version_statement(with_viewer=True))
 
 
 def open_alerts(unit_id: int, hide_for: User | None = None) -> list[EscalationStep]:

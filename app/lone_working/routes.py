@@ -13,12 +13,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
-from app.auth.services import staff
+from app.auth.services import SESSION_UNIT_KEY, login_token, staff
 from app.clients.services import search as client_search
 from app.core import clock
 from app.core.conditional import unless_unchanged
@@ -318,6 +319,19 @@ def board():
         version = whereabouts.board_version(g.unit.id, current_user, now)
         return unless_unchanged(version, lambda: _board(now))
     return _board(now)
+
+
+def quick_board_version(view_args: dict, now) -> tuple | None:
+    """The poll's version as ``board`` computes it, for the person checked rather than loaded
+    (app/core/conditional.py): the unit is the one their session works in."""
+    token, unit_id = login_token(), session.get(SESSION_UNIT_KEY)
+    if token is None or type(unit_id) is not int:
+        return None
+    found = whereabouts.quick_board_version(token, unit_id, now)
+    if found is None:
+        return None
+    viewer, version = found
+    return viewer.id, version
 
 
 def _board(now) -> Response:
