@@ -31,10 +31,14 @@ def database_url(instance_path: Path) -> str:
 
 
 def engine_options(url: str) -> dict:
-    """Check connections before use; give up on an unreachable PostgreSQL in 5 s, not minutes."""
+    """Check PostgreSQL connections before use and give up on an unreachable server in 5 s, not
+    minutes. Not SQLite: a connection to a file cannot be dropped, so the check (one more
+    statement on every request) could never find anything."""
     # hide_parameters: a database error must not write free text (notes, places) into the logs.
-    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict = {"hide_parameters": True}
     if url.startswith("postgresql"):
+        # A restarted server or a dropped idle connection is found before a request uses it.
+        options["pool_pre_ping"] = True
         options["connect_args"] = {"connect_timeout": 5}
     elif url.startswith("sqlite"):
         # Several processes write (web, watchers): wait for a lock up to 30 s rather than fail.

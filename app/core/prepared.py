@@ -42,10 +42,12 @@ class Prepared:
             for name in params:
                 impl = compiled.binds[name].type.dialect_impl(dialect)
                 binds[name] = impl.bind_processor(dialect)
-            results = [
+            processors = (
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in statement.selected_columns
-            ]
+            )
+            # Only the columns that need converting, by position (most need nothing).
+            results = [(i, process) for i, process in enumerate(processors) if process]
             ready = (expanded.statement, expanded.positiontup, dict(expanded.parameters), binds)
             ready += (results,)
             self._by_dialect[dialect.name] = ready
@@ -59,10 +61,12 @@ class Prepared:
             values[name] = process(value) if process else value
         sent = tuple(values[name] for name in order) if order else values
         raw = connection.exec_driver_sql(sql, sent).fetchall()
-        return [
-            tuple(
-                process(value) if process else value
-                for process, value in zip(results, row, strict=True)
-            )
-            for row in raw
-        ]
+        if not results:
+            return [tuple(row) for row in raw]
+        converted = []
+        for row in raw:
+            values = list(row)
+            for i, process in results:
+                values[i] = process(values[i])
+            converted.append(tuple(values))
+        return converted

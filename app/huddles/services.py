@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Integer, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,6 +20,7 @@ from app.auth.models import User, staff_cover
 from app.auth.services import Viewer, viewer_columns
 from app.clients.models import Client
 from app.core import clock
+from app.core.prepared import Prepared
 from app.extensions import db
 from app.huddles.models import (
     FLAGS,
@@ -220,8 +221,10 @@ def version_of(user: User, huddle_id: int) -> tuple[int, int, bool] | None:
     return row.unit_id, row.version, row.closed_at is not None
 
 
-_QUICK_VERSION_OF = select(*viewer_columns(Huddle.unit_id), Huddle.version, Huddle.closed_at).where(
-    Huddle.id == bindparam("huddle_id")
+_QUICK_VERSION_OF = Prepared(
+    lambda: select(*viewer_columns(Huddle.unit_id), Huddle.version, Huddle.closed_at).where(
+        Huddle.id == bindparam("huddle_id", type_=Integer)
+    )
 )
 
 
@@ -229,10 +232,11 @@ def quick_version_of(token: str, huddle_id: int) -> tuple[Viewer, int, bool] | N
     """``version_of`` with the person checked in the same statement, not loaded (the quick
     answer to a poll, app/core/conditional.py): None unless they may see the huddle."""
     params = {"token": token, "huddle_id": huddle_id}
-    row = db.session.connection().execute(_QUICK_VERSION_OF, params).first()
-    if row is None or row.viewer_id is None:
+    rows = _QUICK_VERSION_OF.rows(db.session.connection(), params)
+    if not rows or rows[0][0] is None:
         return None
-    return Viewer(row.viewer_id, row.viewer_role), row.version, row.closed_at is not None
+    viewer_id, role, version, closed_at = rows[0]
+    return Viewer(viewer_id, role), version, closed_at is not None
 
 
 def latest_flag(client_id: int) -> HuddleFlag | None:
