@@ -19,7 +19,8 @@ browser's HTTP cache, the script holds only the ETag.
 cover) cost more than the rest of the request. So a view can also register a *quick version*
 (``register_quick``): the session guard calls it first for a poll that sends an ETag, from a
 session that is signed in and not idle, and it computes the same version with the person checked
-in SQL instead of loaded (``viewer_in``: the user loader's rule and ``can_access_unit``, as SQL).
+in the version's own statement instead of loaded (``app.auth.services.viewer_columns``: the user
+loader's rule and ``can_access_unit``, as SQL).
 It only ever answers ``304`` to an unchanged ETag; anything else (no such person, no access, a
 changed version, an idle or new session) falls through to the full sign-in check and the view.
 """
