@@ -26,6 +26,7 @@ changed version, an idle or new session) falls through to the full sign-in check
 """
 
 import hashlib
+import hmac
 from collections.abc import Callable
 from datetime import datetime
 
@@ -39,11 +40,15 @@ QuickVersion = Callable[[dict, datetime], tuple[int, object] | None]
 
 
 def etag_for(version: object, viewer_id: int | None = None) -> str:
-    """A short digest of ``version`` (any repr-able value) and of the person asking."""
+    """A short digest of ``version`` (any repr-able value) and of the person asking, keyed with
+    the app's secret: nobody can work out the ETag of a version they have not been sent (a
+    huddle's version is a small number), so a guessed one never gets a 304."""
     if viewer_id is None:
         viewer_id = getattr(current_user, "id", None)
-    raw = repr((viewer_id, version)).encode()
-    return hashlib.sha256(raw).hexdigest()[:24]
+    secret = current_app.secret_key
+    key = secret.encode() if isinstance(secret, str) else secret
+    raw = repr(("etag", viewer_id, version)).encode()
+    return hmac.new(key, raw, hashlib.sha256).hexdigest()[:24]
 
 
 def unless_unchanged(version: object, render: Callable[[], Response]) -> Response:

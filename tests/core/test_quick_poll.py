@@ -166,11 +166,28 @@ def test_a_huddle_of_a_unit_they_may_not_see_is_refused_even_with_its_etag(
     elsewhere = make_user("lead", home_unit=make_unit("Elsewhere", "Else"))
     web = logged_in(app, elsewhere)
     web.get("/")  # a session in use (the quick answer passes over a brand-new one)
-    forged = f'W/"{etag_for((version, False, 0), elsewhere.id)}"'
+    with app.app_context():  # the real ETag, as if they had the app's secret
+        forged = f'W/"{etag_for((version, False, 0), elsewhere.id)}"'
     response = poll(web, path, forged)
     # A failed poll is answered 204 (the page stays as it is): the view's 404, not a 304.
     assert response.status_code == 204 and "ETag" not in response.headers
     assert web.get(path.replace("&poll=1", ""), headers=POLL).status_code == 404
+
+
+def test_an_etag_cannot_be_worked_out_without_the_apps_secret(app):
+    """A huddle's version is a small number: without a key, anyone could compute its ETag."""
+    from app.core.conditional import etag_for
+
+    with app.app_context():
+        ours = etag_for((3, False, 0), 7)
+        assert ours == etag_for((3, False, 0), 7)
+        assert ours != etag_for((4, False, 0), 7) and ours != etag_for((3, False, 0), 8)
+        secret = app.secret_key
+        try:
+            app.secret_key = "another-secret-key-of-the-same-length-as-any-0123456789"
+            assert etag_for((3, False, 0), 7) != ours
+        finally:
+            app.secret_key = secret
 
 
 def test_a_poll_without_a_login_is_sent_to_log_in(app, huddle):
