@@ -161,7 +161,7 @@ def poll(huddle_id: int):
     The version counts every change to any part (attendees, flags, entries, actions, close);
     when it differs from the page's, ``huddle-changed`` tells the parts to reload themselves.
     """
-    found = services.version_of(_me(), huddle_id)
+    found = services.version_of(_me().session_token, huddle_id)
     if found is None:
         abort(404)
     _, version, closed = found
@@ -190,7 +190,7 @@ def _seen_version() -> int | None:
 def quick_poll_version(view_args: dict, now) -> tuple | None:
     """``poll``'s version for the person checked rather than loaded (app/core/conditional.py)."""
     token = login_token()
-    found = token and services.quick_version_of(token, view_args["huddle_id"])
+    found = token and services.version_of(token, view_args["huddle_id"])
     if not found:
         return None
     viewer, version, closed = found

@@ -206,33 +206,20 @@ def page(huddle: Huddle) -> HuddlePage:
     )
 
 
-# Built once, run through Core: building the statement and the ORM's handling of a columns-only
-# select cost more than running it, on a path every phone at a huddle takes every 15 s.
-_VERSION_OF = select(Huddle.unit_id, Huddle.version, Huddle.closed_at).where(
-    Huddle.id == bindparam("huddle_id")
-)
-
-
-def version_of(user: User, huddle_id: int) -> tuple[int, int, bool] | None:
-    """(unit id, version, closed) for the poll: one indexed query on the primary key."""
-    row = db.session.connection().execute(_VERSION_OF, {"huddle_id": huddle_id}).first()
-    if row is None or not user.can_access_unit(row.unit_id):
-        return None
-    return row.unit_id, row.version, row.closed_at is not None
-
-
-_QUICK_VERSION_OF = Prepared(
+# Compiled once and sent as plain SQL (app/core/prepared.py): every phone at a huddle runs it
+# every 15 s. The person is checked in the same statement (``viewer_columns``), so the full poll
+# and the quick answer to it (app/core/conditional.py) use this one query.
+_VERSION_OF = Prepared(
     lambda: select(*viewer_columns(Huddle.unit_id), Huddle.version, Huddle.closed_at).where(
         Huddle.id == bindparam("huddle_id", type_=Integer)
     )
 )
 
 
-def quick_version_of(token: str, huddle_id: int) -> tuple[Viewer, int, bool] | None:
-    """``version_of`` with the person checked in the same statement, not loaded (the quick
-    answer to a poll, app/core/conditional.py): None unless they may see the huddle."""
-    params = {"token": token, "huddle_id": huddle_id}
-    rows = _QUICK_VERSION_OF.rows(db.session.connection(), params)
+def version_of(token: str, huddle_id: int) -> tuple[Viewer, int, bool] | None:
+    """(who is asking, version, closed) for the poll, one indexed query on the primary key; None
+    when there is no such huddle or ``token`` is not a signed-in person who may see it."""
+    rows = _VERSION_OF.rows(db.session.connection(), {"token": token, "huddle_id": huddle_id})
     if not rows or rows[0][0] is None:
         return None
     viewer_id, role, version, closed_at = rows[0]
